@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "flotilla",
+    products: [
+        .executable(name: "flotilla", targets: ["flotilla"]),
+    ],
+    targets: [
+        // C libraries from Debian, found through pkg-config.
+        .systemLibrary(
+            name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(
+            name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // The only importer of libssh2: sessions, exec, SFTP, host keys, identities.
+        .target(name: "FlotillaSSH", dependencies: ["CLibSSH2", "CCrypto"]),
+        // The only importer of libyaml: inventory, playbooks, patterns, templates, secrets.
+        .target(name: "FlotillaConfig", dependencies: ["CYAML"]),
+        // From a loaded playbook and inventory to a finished run.
+        .target(name: "FlotillaEngine", dependencies: ["FlotillaConfig", "FlotillaSSH"]),
+        // The local fleet of real sshd servers.
+        .target(name: "FlotillaSandbox"),
+        // The executable: argument parsing, commands, outputs.
+        .executableTarget(
+            name: "flotilla",
+            dependencies: ["FlotillaEngine", "FlotillaConfig", "FlotillaSSH", "FlotillaSandbox"]),
+
+        .testTarget(name: "FlotillaSSHTests", dependencies: ["FlotillaSSH", "FlotillaSandbox"]),
+        .testTarget(
+            name: "FlotillaConfigTests", dependencies: ["FlotillaConfig"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "FlotillaEngineTests",
+            dependencies: ["FlotillaEngine", "FlotillaConfig", "FlotillaSSH", "FlotillaSandbox"]),
+        .testTarget(name: "FlotillaSandboxTests", dependencies: ["FlotillaSandbox"]),
+        .testTarget(
+            name: "FlotillaCLITests", dependencies: ["flotilla", "FlotillaSandbox"]),
+    ]
+)
