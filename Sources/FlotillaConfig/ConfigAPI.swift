@@ -5,12 +5,12 @@ import Foundation
 
 public struct Inventory: Sendable {
     /// Every host, merged, in the order of the files.
-    public var hosts: [Host]
+    public var hosts: [InventoryHost]
     public var groups: [String: Group]
     /// The files it was loaded from, in order.
     public var files: [String]
 
-    public init(hosts: [Host], groups: [String: Group], files: [String]) {
+    public init(hosts: [InventoryHost], groups: [String: Group], files: [String]) {
         self.hosts = hosts
         self.groups = groups
         self.files = files
@@ -25,13 +25,13 @@ public struct Inventory: Sendable {
         fatalError("not built yet")
     }
 
-    public func host(named name: String) -> Host? {
+    public func host(named name: String) -> InventoryHost? {
         hosts.first { $0.name == name }
     }
 
     /// The hosts a PATTERN selects, in inventory order: `all`, names, groups, globs,
     /// `!name` to exclude, `&group` to intersect, comma lists. An unknown name is an error.
-    public func select(_ pattern: String) throws(DiagnosticError) -> [Host] {
+    public func select(_ pattern: String) throws(DiagnosticError) -> [InventoryHost] {
         fatalError("not built yet")
     }
 }
@@ -52,7 +52,7 @@ public struct Shard: Sendable, Hashable {
         fatalError("not built yet")
     }
 
-    public func apply(to hosts: [Host]) -> [Host] {
+    public func apply(to hosts: [InventoryHost]) -> [InventoryHost] {
         fatalError("not built yet")
     }
 }
@@ -166,12 +166,12 @@ public struct ResolvedStage: Sendable, Hashable {
 
 /// Everything one host will do in a run.
 public struct HostPlan: Sendable, Hashable {
-    public var host: Host
+    public var host: InventoryHost
     public var stages: [ResolvedStage]
     /// Handlers by name, rendered for this host.
     public var handlers: [String: ResolvedStep]
 
-    public init(host: Host, stages: [ResolvedStage], handlers: [String: ResolvedStep]) {
+    public init(host: InventoryHost, stages: [ResolvedStage], handlers: [String: ResolvedStep]) {
         self.host = host
         self.stages = stages
         self.handlers = handlers
@@ -182,7 +182,7 @@ public struct HostPlan: Sendable, Hashable {
 /// defaults < groups < host < playbook < `extraVars` (-e). An undefined variable, a missing
 /// file, or a secret on a command line is an error naming where it was used.
 public func resolvePlans(
-    playbook: Playbook, hosts: [Host], extraVars: [String: String], secrets: Secrets
+    playbook: Playbook, hosts: [InventoryHost], extraVars: [String: String], secrets: Secrets
 ) throws(DiagnosticError) -> [HostPlan] {
     fatalError("not built yet")
 }

@@ -33,7 +33,7 @@ public enum HostKeyMode: String, Sendable, Hashable {
 
 /// One host with every setting merged: defaults < groups (parents before children) < host,
 /// and `~/.ssh/config` where the inventory is silent.
-public struct Host: Sendable, Hashable {
+public struct InventoryHost: Sendable, Hashable {
     /// The inventory's name for the host (its alias).
     public var name: String
     /// Name or IP literal, never bracketed.

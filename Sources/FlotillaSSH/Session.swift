@@ -71,3 +71,15 @@ public final class Session: Sendable {
 public var libssh2RuntimeVersion: String {
     "unknown"
 }
+
+extension Session {
+    /// Connects and performs only the key exchange, returning the host key the server
+    /// presents for each algorithm in `algorithms` (or its default when empty). Nothing is
+    /// verified and nothing authenticated: this is what `flotilla trust` shows the user.
+    public static func probeHostKeys(
+        alias: String, endpoint: Endpoint, algorithms: [String] = [],
+        timeout: Duration = .seconds(10)
+    ) async throws(SSHError) -> [HostKeyInfo] {
+        fatalError("not built yet")
+    }
+}
