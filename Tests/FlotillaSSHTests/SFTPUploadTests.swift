@@ -112,7 +112,6 @@ struct SFTPUploadTests {
     func permissionDenied() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
-                let dir = try await scratchFolder(session)
                 let request = UploadRequest(
                     contents: .bytes([1, 2, 3]), remotePath: "/etc/flotilla-test.conf", mode: 0o644)
                 let error = await failure { _ = try await session.upload(request) }
