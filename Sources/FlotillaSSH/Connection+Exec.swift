@@ -221,7 +221,8 @@ extension Connection {
                 while true {
                     let count = buffer.withUnsafeMutableBufferPointer { bytes in
                         bytes.withMemoryRebound(to: CChar.self) { text in
-                            libssh2_channel_read_ex(channel, Int32(stream), text.baseAddress, text.count)
+                            libssh2_channel_read_ex(
+                                channel, Int32(stream), text.baseAddress, text.count)
                         }
                     }
                     if count > 0 {
@@ -291,7 +292,8 @@ extension Connection {
         _ = libssh2_channel_get_exit_signal(channel, &name, &length, nil, nil, nil, nil)
         var signal: String?
         if let name {
-            let text = String(decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self)
+            let text = String(
+                decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self)
             signal = text.isEmpty ? nil : text
             libssh2_free(session, name)
         }

@@ -41,7 +41,9 @@ struct SessionFailureTests {
         let listener = try silentListener()
         defer { close(listener.fd) }
         let started = ContinuousClock.now
-        let error = await failure { _ = try await Session.connect(options(port: listener.port, alias: "mute")) }
+        let error = await failure {
+            _ = try await Session.connect(options(port: listener.port, alias: "mute"))
+        }
         #expect(error?.code == .connectTimeout)
         #expect(error?.description.hasPrefix(
             "mute (127.0.0.2:\(listener.port)): no SSH banner within 2s") == true)
@@ -52,7 +54,9 @@ struct SessionFailureTests {
     func refused() async throws {
         let listener = try silentListener()
         close(listener.fd)
-        let error = await failure { _ = try await Session.connect(options(port: listener.port, alias: "down")) }
+        let error = await failure {
+            _ = try await Session.connect(options(port: listener.port, alias: "down"))
+        }
         #expect(error?.code == .connect)
         #expect(error?.message.contains("connection refused") == true)
         #expect(error?.message.contains("port \(listener.port)") == true)
