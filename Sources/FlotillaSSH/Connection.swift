@@ -30,7 +30,7 @@ actor Connection {
     nonisolated let user: String
     /// Identifies this session's waiters on the loop.
     nonisolated let group: Int
-    let handle: SessionHandle
+    nonisolated let handle: SessionHandle
 
     nonisolated var unownedExecutor: UnownedSerialExecutor {
         loop.asUnownedSerialExecutor()

@@ -54,7 +54,7 @@ struct SFTPUploadTests {
             try await withSession(fleet) { (session: Session) async throws in
                 let dir = try await scratchFolder(session)
                 _ = try await run(
-                    session, "cd \(dir); printf 'a much longer old text' > app.env; chmod 644 app.env"
+                    session, "cd \(dir); printf 'longer old text' > app.env; chmod 644 app.env"
                 )
                 let outcome = try await session.upload(
                     UploadRequest(
