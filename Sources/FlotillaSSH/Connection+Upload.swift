@@ -62,9 +62,9 @@ extension Connection {
             await removeQuietly(temporary)
             throw error
         } catch let interruption as Interruption {
-            await sftpClose(file)
+            let error = sftpInterrupted(interruption, doing: "uploading \(target)")
             await removeQuietly(temporary)
-            throw interrupted(interruption, doing: "uploading \(target)")
+            throw error
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
@@ -151,7 +151,7 @@ extension Connection {
                     UInt32(target.utf8.count), Int(flags))
             }
         } catch {
-            throw interrupted(error, doing: "renaming \(temporary)")
+            throw sftpInterrupted(error, doing: "renaming \(temporary)")
         }
         if rc == 0 { return }
         let status = sftpStatus()
