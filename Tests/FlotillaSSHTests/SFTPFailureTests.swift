@@ -16,7 +16,8 @@ struct SFTPFailureTests {
             try FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: false,
                 attributes: [.posixPermissions: 0o755])
-            try runMountCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=1777", "tmpfs", folder])
+            try runMountCommand(
+                "/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=1777", "tmpfs", folder])
             return folder
         }
         defer {
