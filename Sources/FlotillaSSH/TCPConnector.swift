@@ -81,8 +81,11 @@ struct TCPConnector {
             return .failure(code)
         }
         if rc != 0 {
+            // A loopback connect completes within microseconds: when this task started late
+            // the deadline may be gone already, and the socket still deserves one look.
+            let grace = max(deadline, ContinuousClock.now + .milliseconds(250))
             let wake = await loop.wait(
-                for: [EventLoop.Interest(fd: fd, events: Int16(POLLOUT))], deadline: deadline,
+                for: [EventLoop.Interest(fd: fd, events: Int16(POLLOUT))], deadline: grace,
                 group: 0, kickable: false, cancellable: true)
             if wake != .ready {
                 Glibc.close(fd)
