@@ -238,11 +238,12 @@ actor Connection {
         }
     }
 
-    /// Says goodbye and frees the session. Safe to call twice.
-    func close() async {
+    /// Says goodbye (unless `politely` is false: after a refused host key nothing more is
+    /// sent) and frees the session. Safe to call twice.
+    func close(politely: Bool = true) async {
         guard !isClosed else { return }
         isClosed = true
-        if lostError == nil {
+        if politely && lostError == nil {
             let operation = makeOperation(timeout: .seconds(2), cancellable: false)
             for sftp in abandonedSFTP + (sftp.map { [$0] } ?? []) {
                 _ = try? await perform(operation) { libssh2_sftp_shutdown(sftp) }

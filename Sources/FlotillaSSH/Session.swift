@@ -50,7 +50,7 @@ public final class Session: Sendable {
                 options, verifier: verifier, bridge: bridge)
             return Session(connection: connection, hostKey: hostKey)
         } catch {
-            await connection.close()
+            await connection.close(politely: false)
             throw error
         }
     }
