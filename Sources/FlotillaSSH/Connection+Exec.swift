@@ -82,7 +82,8 @@ extension Connection {
         return ExecResult(status: status, duration: ContinuousClock.now - started)
     }
 
-    /// Runs a short helper command as is (no wrapper) and returns its stdout and status.
+    /// Runs one of Flotilla's own short commands (kill, sha256sum, mv) as is, without the
+    /// wrapper, and returns its output and status.
     func run(
         _ command: String, stdin: [UInt8] = [], timeout: Duration, cancellable: Bool = true
     ) async throws(SSHError) -> (stdout: [UInt8], stderr: [UInt8], exit: ChannelExit) {
@@ -103,7 +104,7 @@ extension Connection {
             switch error {
             case .failed(let error): throw error
             case .interrupted(let interruption):
-                throw interrupted(interruption, doing: "a helper command")
+                throw interrupted(interruption, doing: "an internal command")
             }
         }
     }
