@@ -39,7 +39,8 @@ func write(_ text: String, to path: String) throws {
     try text.write(toFile: path, atomically: true, encoding: .utf8)
 }
 
-@Suite("Host keys against sandbox servers")
+// One fleet at a time: the machines these run on are small and often busy.
+@Suite("Host keys against sandbox servers", .serialized)
 struct HostKeySandboxTests {
     @Test("A pinned fingerprint that matches connects; one that differs is refused")
     func pinned() async throws {
