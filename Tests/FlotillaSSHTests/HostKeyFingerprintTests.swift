@@ -58,7 +58,9 @@ func runProgram(_ path: String, _ arguments: [String], input: String? = nil) thr
 }
 
 func temporaryFolder() throws -> String {
-    var template = Array("\(NSTemporaryDirectory())/flotilla-keys-XXXXXX".utf8CString)
+    var base = NSTemporaryDirectory()
+    while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+    var template = Array("\(base)/flotilla-keys-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
     return String(cString: made)
 }

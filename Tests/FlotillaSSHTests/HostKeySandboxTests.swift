@@ -68,7 +68,7 @@ struct HostKeySandboxTests {
         }
     }
 
-    @Test("An unknown host is refused under strict checking")
+    @Test("An unknown host is refused, showing the fingerprint that a pin then accepts")
     func unknownStrict() async throws {
         try await withFleet { fleet in
             let host = fleet.hosts[0]
@@ -83,6 +83,12 @@ struct HostKeySandboxTests {
             #expect(error.message.hasPrefix(
                 "host key not known: no entry for [127.0.0.1]:\(host.port) in \(file)"))
             #expect(!FileManager.default.fileExists(atPath: file))
+
+            let shown = try hostKey(host, "ssh-ed25519").fingerprint
+            #expect(error.message.contains("pin it with `fingerprint: \(shown)`"))
+            let pinned = HostKeyPolicy(knownHostsFiles: [file], fingerprint: shown)
+            let accepted = await tryConnect(fleet, host, hostKeys: pinned)
+            #expect(try accepted.get().fingerprint == shown)
         }
     }
 
