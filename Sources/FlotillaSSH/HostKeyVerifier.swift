@@ -27,6 +27,11 @@ struct HostKeyVerifier: Sendable {
         self.alias = alias
         self.endpoint = endpoint
         var sources: [KnownHostsFile] = []
+        // A pin decides alone: a damaged known_hosts must not stop a pinned host.
+        if policy.fingerprint != nil {
+            self.sources = []
+            return
+        }
         do {
             for file in policy.knownHostsFiles {
                 sources.append(try KnownHostsFile.read(path: Self.expandingHome(file)))
