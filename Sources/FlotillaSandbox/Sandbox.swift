@@ -85,8 +85,31 @@ public struct SandboxHostStatus: Sendable, Hashable {
 }
 
 public struct SandboxError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        /// The options cannot make a fleet (no hosts, a name too long for a Unix user).
+        case invalidOptions
+        /// A fleet is already running in the folder.
+        case alreadyRunning
+        /// No fleet is recorded in the folder.
+        case noFleet
+        /// No host of that name in the fleet.
+        case unknownHost
+        /// No free port could be found or kept.
+        case noFreePort
+        /// An sshd exited while starting; the message quotes its log.
+        case serverFailed
+        /// Servers did not answer with a banner in time.
+        case startTimeout
+        /// Preparing the fleet failed: keys, users, sudo, files.
+        case setup
+    }
+
+    public var code: Code
     /// What went wrong and what to do next.
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, code: Code = .setup) {
+        self.code = code
+        self.message = message
+    }
     public var description: String { message }
 }
