@@ -23,7 +23,8 @@ public struct SandboxOptions: Sendable {
     /// Servers outlive this object and this process (`flotilla sandbox up`); otherwise
     /// they are stopped when the fleet object goes away.
     public var keepRunning: Bool
-    /// How long all servers together may take to answer with an SSH banner.
+    /// How long all servers together may take to answer with an SSH banner: a bound
+    /// against hangs, generous because test machines are often busy.
     public var startTimeout: Duration
     /// `down()` deletes the folder (keys, configs, logs) after stopping the servers.
     public var removeFolderWhenDown: Bool = false
@@ -31,7 +32,7 @@ public struct SandboxOptions: Sendable {
     public init(
         count: Int, folder: String, inventoryPath: String, namePrefix: String = "sandbox-",
         userPerHost: Bool = true, extraServerConfig: String = "", ipv6: Bool = false,
-        keepRunning: Bool = false, startTimeout: Duration = .seconds(30)
+        keepRunning: Bool = false, startTimeout: Duration = .seconds(60)
     ) {
         self.count = count
         self.folder = folder
