@@ -77,17 +77,20 @@ extension SandboxFleet {
         let newSession = state.keepRunning
         var children: [Int: ChildProcess] = [:]
         var portRetries: [Int: Int] = [:]
+        var logOffsets: [Int: Int] = [:]
 
         func launch(_ index: Int) throws(SandboxError) {
             if !keepPorts || state.servers[index].port == 0 {
                 guard let port = LoopbackProbe.freePort(alsoIPv6: state.ipv6) else {
-                    throw SandboxError("no free port on 127.0.0.1 for a sandbox server")
+                    throw SandboxError(
+                        "no free port on 127.0.0.1 for a sandbox server", code: .noFreePort)
                 }
                 state.servers[index].port = port
                 // A fresh log, so an earlier bind failure is not read again.
                 try TemporaryFile.write("", to: state.servers[index].logFile)
             }
             let server = state.servers[index]
+            logOffsets[index] = server.logLength
             try TemporaryFile.write(
                 server.configuration(
                     sharedHostKeys: state.sharedHostKeys, authorizedKeys: state.authorizedKeys,
@@ -114,10 +117,16 @@ extension SandboxFleet {
                     }
                     throw SandboxError(
                         "sshd for \(server.name) (127.0.0.1:\(server.port)) \(ending) "
-                            + "while starting:\n\(server.logTail)\nsee \(server.logFile)")
+                            + "while starting:\n\(server.logTail)\nsee \(server.logFile)",
+                        code: keepPorts && server.logShowsPortTaken ? .noFreePort : .serverFailed)
+                }
+                // Only a server that says it holds its port is probed: the port may belong
+                // to another fleet's server when this one lost the race for it.
+                let listening = waiting.filter {
+                    state.servers[$0].logShowsListening(after: logOffsets[$0, default: 0])
                 }
                 let ports = Dictionary(
-                    waiting.map { (state.servers[$0].port, $0) }, uniquingKeysWith: { a, _ in a })
+                    listening.map { (state.servers[$0].port, $0) }, uniquingKeysWith: { a, _ in a })
                 let answered = LoopbackProbe.answeringSSH(
                     ports: Array(ports.keys), timeoutMilliseconds: 1000)
                 for port in answered { waiting.remove(ports[port]!) }
@@ -127,7 +136,8 @@ extension SandboxFleet {
                     throw SandboxError(
                         "sandbox servers did not answer within \(timeout): "
                             + "\(names.joined(separator: ", ")); see their sshd.log files "
-                            + "under \(state.servers[0].folder)/..")
+                            + "under \(state.servers[0].folder)/..",
+                        code: .startTimeout)
                 }
                 usleep(20_000)
             }
@@ -159,6 +169,7 @@ extension SandboxFleet {
 
     private func unknownHost(_ name: String) -> SandboxError {
         let names = hosts.map(\.name).joined(separator: ", ")
-        return SandboxError("no host \(name) in the sandbox fleet (hosts: \(names))")
+        return SandboxError(
+            "no host \(name) in the sandbox fleet (hosts: \(names))", code: .unknownHost)
     }
 }
