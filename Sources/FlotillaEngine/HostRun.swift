@@ -224,7 +224,9 @@ actor HostRun {
             self.connection = nil
         }
         if hostStatus == nil {
-            if let notRunReason {
+            if Task.isCancelled {
+                stop(.interrupted, .interrupted, "interrupted")
+            } else if let notRunReason {
                 hostStatus = .notRun
                 summary.failure = notRunReason
             } else {
