@@ -23,6 +23,8 @@ actor HostRun {
     /// Steps before this index of the flattened plan were finished by the resumed run.
     private var resumeFrom = 0
     private var flatIndex = 0
+    /// Stages this host ran to their end.
+    private var stagesDone = 0
     var tempCounter = 0
 
     /// The host is connected and has not failed.
@@ -152,6 +154,7 @@ actor HostRun {
             }
         }
         stageRecords.append(RunRecord.StageRecord(name: stage.name, steps: records))
+        if hostStatus == nil { stagesDone += 1 }
     }
 
     private func perform(_ step: ResolvedStep, stage: String) async
@@ -204,6 +207,7 @@ actor HostRun {
     // MARK: ending
 
     /// Removes the temp folder, releases the lock, closes the connection, and reports.
+    /// `notRunReason` says why the run stopped, for a host that did not run every stage.
     func finish(notRunReason: String? = nil) async -> RunRecord.HostRecord {
         if let connection {
             // Cleaning up must happen even when the run was interrupted, so it runs in a
@@ -226,7 +230,7 @@ actor HostRun {
         if hostStatus == nil {
             if Task.isCancelled {
                 stop(.interrupted, .interrupted, "interrupted")
-            } else if let notRunReason {
+            } else if let notRunReason, stagesDone < plan.stages.count {
                 hostStatus = .notRun
                 summary.failure = notRunReason
             } else {
