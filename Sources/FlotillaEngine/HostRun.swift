@@ -273,7 +273,9 @@ actor HostRun {
         }.value
     }
 
+    /// The host fails before any step (temp folder, lock): counted as one failed step.
     private func fail(_ exitClass: ExitClass, _ message: String) {
+        if hostStatus == nil { summary.failed += 1 }
         stop(.failed, exitClass, message)
     }
 

@@ -90,7 +90,8 @@ struct RemoteProgram: Sendable {
             "printf '%s pgid %s\\n' \"$m\" \"$j\" >&2",
             "wait \"$j\"; r=$?",
         ]
-        if timeout != nil { lines.append("kill -- -$w 2>/dev/null") }
+        // The watchdog has nothing left to guard; KILL, since it may hold the stderr open.
+        if timeout != nil { lines.append("kill -KILL -- -$w 2>/dev/null") }
         lines += [
             "printf '%s rc %s\\n' \"$m\" \"$r\" >&2",
             "exit \"$r\"",
