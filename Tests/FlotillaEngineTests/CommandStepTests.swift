@@ -136,7 +136,8 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         let (status, message, outcome, _, _) = try await outcome(of: step)
-        #expect(clock.now - start < .seconds(10))
+        // Far below the 30s the command would take, even on a busy machine.
+        #expect(clock.now - start < .seconds(25))
         #expect(status == .failed)
         #expect(message == "timed out after 1s; the command was terminated")
         #expect(outcome.exitCode == 4)
