@@ -165,4 +165,24 @@ import Testing
         #expect(log.contains("out| line2\n"))
         #expect(log.contains("out| tail-without-newline [no newline]\n"))
     }
+
+    @Test func aScriptIsUploadedRunWithItsArgumentsAndRemoved() async throws {
+        let fleet = try TestFleet(count: 1)
+        defer { fleet.remove() }
+        let body = "#!/bin/sh\necho \"args: $1 $2\"\necho \"from $0\" >&2\n"
+        let script = step(
+            .script(localPath: "files/check.sh", contents: Array(body.utf8), args: "one 'two'"),
+            name: "script")
+        let sink = EventLog()
+        let outcome = await fleet.run(fleet.plans([("s", { _ in [script] })]), sink: sink)
+        #expect(outcome.exitCode == 0)
+        let lines = sink.output(of: "web-1")
+        #expect(lines.first == "args: one two")
+        let path = try #require(lines.last?.dropFirst("from ".count))
+        #expect(path.hasPrefix(fleet.home("web-1") + "/.flotilla/tmp/"))
+        #expect(!FileManager.default.fileExists(atPath: String(path)))
+        let temp = try FileManager.default.contentsOfDirectory(
+            atPath: fleet.home("web-1") + "/.flotilla/tmp")
+        #expect(temp.isEmpty)
+    }
 }
