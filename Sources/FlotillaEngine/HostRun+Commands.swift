@@ -41,7 +41,9 @@ extension HostRun {
                 return outcome
             }
             attempt += 1
-            hub.note(name, "retrying \(step.displayName) in \(step.delay) (attempt \(attempt + 1))")
+            hub.note(
+                name, "retrying \(step.displayName) in \(Self.words(step.delay))"
+                    + " (attempt \(attempt + 1))")
             do {
                 try await Task.sleep(for: step.delay)
             } catch {

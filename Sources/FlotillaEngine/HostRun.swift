@@ -106,6 +106,7 @@ actor HostRun {
                 stop(.interrupted, .interrupted, "interrupted while connecting")
             } else {
                 summary.unreachable += 1
+                hub.emit(name, .unreachable(message: error.description))
                 stop(.unreachable, Self.exitClass(of: error), error.description)
             }
             return false
