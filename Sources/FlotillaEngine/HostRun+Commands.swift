@@ -266,6 +266,7 @@ extension HostRun {
 
     static func words(_ duration: Duration) -> String {
         let seconds = Int(duration.components.seconds)
+        if seconds == 0 { return "\(duration.components.attoseconds / 1_000_000_000_000_000)ms" }
         if seconds >= 3600, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
         if seconds >= 60, seconds % 60 == 0 { return "\(seconds / 60)m" }
         return "\(seconds)s"
