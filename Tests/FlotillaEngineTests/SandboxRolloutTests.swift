@@ -154,4 +154,29 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: outcome.runFolder + "/run.json"))
         }
     }
+
+    @Test func aHostBehindAJumpHostIsReachedThroughIt() async throws {
+        try await SandboxRun.with(prefix: "rk-", count: 2) { sandbox in
+            var inventory = sandbox.inventory
+            inventory.hosts[1].jump = inventory.hosts[0].name
+            let target = inventory.hosts[1]
+            let step = ResolvedStep(
+                id: "0/0", displayName: "mark", kind: .run("echo through > ~/jumped"))
+            let plan = HostPlan(
+                host: target, stages: [ResolvedStage(name: "s", parallel: nil, steps: [step])],
+                handlers: [:])
+            var options = RunOptions()
+            options.logsFolder = sandbox.fleet.folder + "/runs"
+            let outcome = await Engine.run(
+                playbook: Playbook(path: sandbox.fleet.folder + "/j.yml", name: "jump",
+                                   hosts: target.name, stages: []),
+                plans: [plan], inventory: inventory, secrets: Secrets(values: [:]),
+                options: options, sink: EventLog())
+            #expect(outcome.exitCode == 0)
+            #expect(read(sandbox.home("rk-2") + "/jumped") == "through\n")
+            // Only rk-2 was planned: a login on rk-1 is the jump.
+            let jumpLog = read(sandbox.fleet.hosts[0].logFile) ?? ""
+            #expect(jumpLog.contains("Accepted publickey"))
+        }
+    }
 }
