@@ -193,6 +193,7 @@ actor HostRun {
             }
         }
         let message = outcome.message.map(hub.redactor.redact)
+        if let status = outcome.exitStatus { hub.note(name, "exit status: \(status)") }
         hub.emit(
             name,
             .stepFinished(

@@ -164,6 +164,8 @@ import Testing
         #expect(lines.map(\.1) == [false, false, false, true])
         #expect(log.contains("out| line2\n"))
         #expect(log.contains("out| tail-without-newline [no newline]\n"))
+        #expect(log.contains(" exit status: exited with status 0\n"))
+        #expect(log.contains(" $ for i in 1 2 3; do printf 'li';"))
     }
 
     @Test func aScriptIsUploadedRunWithItsArgumentsAndRemoved() async throws {
