@@ -60,13 +60,19 @@ enum Flotilla {
         guard let command = commands[name] else {
             throw UsageError("unknown command '\(name)'", command: nil)
         }
-        // `--help` wins over every other problem, as in argument-parser.
-        let options = rest.prefix { $0 != "--" }
-        if options.contains("-h") || options.contains("--help") {
+        let parsed: ParsedArguments
+        do {
+            parsed = try ParsedArguments(rest, spec: command.spec)
+        } catch {
+            // `--help` wins over every other problem, as in argument-parser.
+            let options = rest.prefix { $0 != "--" }
+            guard options.contains("-h") || options.contains("--help") else { throw error }
+            parsed = try ParsedArguments(["--help"], spec: command.spec)
+        }
+        if parsed.has("help") {
             out.write(HelpText.render(command.spec))
             return 0
         }
-        let parsed = try ParsedArguments(rest, spec: command.spec)
         return try await command.init(parsed, environment: environment).run()
     }
 

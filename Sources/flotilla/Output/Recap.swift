@@ -28,7 +28,7 @@ struct Recap: Sendable {
             }.joined(separator: "  ")
         }
 
-        var lines = ["", palette.paint("RECAP", .bold), format(Self.columns + ["reason"])]
+        var lines = ["", palette.paint("RECAP", .bold), format(Self.columns) + "  reason"]
         for (summary, cells) in zip(summaries, rows) {
             var line = format(cells)
             if let failure = summary.failure {
