@@ -70,7 +70,7 @@ extension CommandSpec {
 
     static let ping = CommandSpec(
         name: "ping",
-        abstract: "Connect to each host, verify its host key and authenticate; run nothing.",
+        abstract: "Connect, verify the host key and log in to each host; run nothing.",
         usage: ["flotilla ping [-i INVENTORY]... [-l PATTERN]"],
         options: [.inventory, .limit, .forks, .help],
         discussion: "Prints a table of hosts with address, host key status, authentication "
