@@ -37,7 +37,11 @@ struct HostsCommand: Command {
 
     /// `address:port`, IPv6 in brackets.
     static func address(_ host: InventoryHost) -> String {
-        Endpoint(host: host.address, port: host.port).description
+        address(host: host.address, port: host.port)
+    }
+
+    static func address(host: String, port: Int) -> String {
+        Endpoint(host: host, port: port).description
     }
 
     /// A variable's value in YAML's flow style: `a`, `[a, b]`, `{k: v}`.

@@ -51,17 +51,36 @@ struct SandboxCommand: Command {
         let out = TextOutput.standardOutput
         switch action {
         case .up(let count, let inventoryPath):
-            let fleet = try SandboxFleet.up(
-                SandboxOptions(count: count, folder: Self.folder, inventoryPath: inventoryPath))
+            // An sshd already running from this folder is reported by `up`, never leaked.
+            var options = SandboxOptions(
+                count: count, folder: Self.folder, inventoryPath: inventoryPath)
+            options.keepRunning = true
+            let fleet = try SandboxFleet.up(options)
             let rows = fleet.hosts.map {
-                [$0.name, "\($0.address):\($0.port)", $0.user, "\($0.pid)"]
+                [$0.name, HostsCommand.address(host: $0.address, port: $0.port), $0.user,
+                 "\($0.pid)"]
             }
             out.write(lines: ["sandbox up: \(fleet.hosts.count) servers"]
                 + Table(header: ["host", "address", "user", "pid"], rows: rows).lines()
                 + ["inventory: \(inventoryPath)", "stop them with: flotilla sandbox down"])
             return 0
-        case .down, .status:
-            throw CommandFailure("sandbox down and status are not available yet", exitCode: 1)
+        case .down:
+            let stopped = try SandboxFleet.down(folder: Self.folder)
+            out.write(lines: [
+                stopped.isEmpty
+                    ? "sandbox down: no server was running"
+                    : "sandbox down: stopped \(stopped.joined(separator: ", "))",
+            ])
+            return 0
+        case .status:
+            let servers = try SandboxFleet.status(folder: Self.folder)
+            let rows = servers.map {
+                [$0.host.name, HostsCommand.address(host: $0.host.address, port: $0.host.port),
+                 $0.host.user, $0.running ? "running" : "stopped"]
+            }
+            out.write(lines: Table(header: ["host", "address", "user", "state"], rows: rows)
+                .lines())
+            return servers.allSatisfy(\.running) ? 0 : 1
         }
     }
 }

@@ -54,6 +54,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
         case .runStarted(_, _, let hosts, _, _, _):
             order = hosts
             for name in hosts { states[name] = HostState() }
+            draw()
             startTimer()
         case .connecting:
             states[host]?.phase = .connecting
@@ -101,7 +102,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
             out.write(lines: Recap(summaries: summaries, runFolder: runFolder).lines(
                 palette: palette))
         }
-        draw()
+        // Otherwise the timer draws the change, so a burst of events costs one drawing.
     }
 
     private func startTimer() {
@@ -184,6 +185,8 @@ final class LiveView: RunOutput, @unchecked Sendable {
             return "\(name)  " + palette.paint("failed at \(place)", .red)
         case .finished:
             return "\(name)  " + palette.paint("done", .green)
+        case .running where place.isEmpty:
+            return "\(name)  connected"
         case .running:
             var text = "\(name)  \(place)"
             if let started = state.stepStarted {
