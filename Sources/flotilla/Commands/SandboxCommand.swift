@@ -51,7 +51,21 @@ struct SandboxCommand: Command {
         let out = TextOutput.standardOutput
         switch action {
         case .up(let count, let inventoryPath):
-            // An sshd already running from this folder is reported by `up`, never leaked.
+            // A fleet already running is reported and kept, never leaked or doubled; the
+            // same request again succeeds, so set-up scripts can run twice.
+            let running = ((try? SandboxFleet.status(folder: Self.folder)) ?? [])
+                .filter(\.running)
+            guard running.isEmpty else {
+                out.write(lines: ["sandbox already up: \(running.count) servers"]
+                    + Self.table(running))
+                guard running.count == count else {
+                    throw CommandFailure(
+                        "asked for \(count) servers but \(running.count) are running; "
+                            + "run `flotilla sandbox down` first",
+                        exitCode: 1)
+                }
+                return 0
+            }
             var options = SandboxOptions(
                 count: count, folder: Self.folder, inventoryPath: inventoryPath)
             options.keepRunning = true
@@ -74,13 +88,16 @@ struct SandboxCommand: Command {
             return 0
         case .status:
             let servers = try SandboxFleet.status(folder: Self.folder)
-            let rows = servers.map {
-                [$0.host.name, HostsCommand.address(host: $0.host.address, port: $0.host.port),
-                 $0.host.user, $0.running ? "running" : "stopped"]
-            }
-            out.write(lines: Table(header: ["host", "address", "user", "state"], rows: rows)
-                .lines())
+            out.write(lines: Self.table(servers))
             return servers.allSatisfy(\.running) ? 0 : 1
         }
+    }
+
+    private static func table(_ servers: [SandboxHostStatus]) -> [String] {
+        let rows = servers.map {
+            [$0.host.name, HostsCommand.address(host: $0.host.address, port: $0.host.port),
+             $0.host.user, $0.running ? "running" : "stopped"]
+        }
+        return Table(header: ["host", "address", "user", "state"], rows: rows).lines()
     }
 }
