@@ -58,8 +58,40 @@ struct RunCommand: Command {
         return forks
     }
 
+    /// Everything a run needs, loaded and checked before any host is contacted.
+    private struct Prepared {
+        var playbook: Playbook
+        var inventory: Inventory
+        var secrets: Secrets
+        var plans: [HostPlan]
+    }
+
     func run() async throws -> Int32 {
-        // Every input problem is found here, before any host is contacted.
+        let mode = output.mode.resolved(
+            environment: environment, stdoutIsTerminal: TextOutput.standardOutput.isTerminal)
+        let prepared: Prepared
+        do {
+            guard let loaded = try prepare() else { return 0 }
+            prepared = loaded
+        } catch let error as DiagnosticError where mode == .github {
+            // Also as annotations, so the problem shows on the file in the pull request.
+            TextOutput.standardOutput.write(lines: error.diagnostics.map(GitHubOutput.annotation(for:)))
+            throw error
+        }
+
+        let sink = output.makeOutput(environment: environment)
+        let options = self.options
+        let outcome = await Interrupts.run(output: sink) {
+            await Engine.run(
+                playbook: prepared.playbook, plans: prepared.plans,
+                inventory: prepared.inventory, secrets: prepared.secrets, options: options,
+                sink: sink)
+        }
+        return outcome.exitCode
+    }
+
+    /// Loads and checks every input; nil when this shard holds no host.
+    private func prepare() throws -> Prepared? {
         let playbook = try Playbook.load(path: playbookPath)
         let inventory = try self.inventory.load()
         var hosts = try self.inventory.select(
@@ -69,7 +101,7 @@ struct RunCommand: Command {
             if hosts.isEmpty {
                 TextOutput.standardError.write(
                     lines: ["shard \(shard.index)/\(shard.count) holds no host; nothing to do"])
-                return 0
+                return nil
             }
         }
         guard !hosts.isEmpty else {
@@ -91,14 +123,6 @@ struct RunCommand: Command {
             environment: environment)
         let plans = try resolvePlans(
             playbook: playbook, hosts: hosts, extraVars: extraVars, secrets: secrets)
-
-        let sink = output.makeOutput(environment: environment)
-        let options = self.options
-        let outcome = await Interrupts.run(output: sink) {
-            await Engine.run(
-                playbook: playbook, plans: plans, inventory: inventory, secrets: secrets,
-                options: options, sink: sink)
-        }
-        return outcome.exitCode
+        return Prepared(playbook: playbook, inventory: inventory, secrets: secrets, plans: plans)
     }
 }

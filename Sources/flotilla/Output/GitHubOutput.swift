@@ -1,3 +1,4 @@
+import FlotillaConfig
 import FlotillaEngine
 import Foundation
 
@@ -144,6 +145,20 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
             }
         }
         return values.map { "::add-mask::" + escapeData($0) }
+    }
+
+    /// An input problem as an annotation on its file and line.
+    static func annotation(for diagnostic: Diagnostic) -> String {
+        let command = diagnostic.severity == .error ? "error" : diagnostic.severity.rawValue
+        var properties: [String] = []
+        if let location = diagnostic.location {
+            properties = [
+                "file=" + escapeProperty(location.file), "line=\(location.line)",
+                "col=\(location.column)",
+            ]
+        }
+        let head = properties.isEmpty ? "" : " " + properties.joined(separator: ",")
+        return "::\(command)\(head)::\(escapeData(diagnostic.message))"
     }
 
     static func error(title: String, message: String) -> String {
