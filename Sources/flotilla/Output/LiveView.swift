@@ -27,6 +27,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
     private var states: [String: HostState] = [:]
     /// Lines the last drawing left on screen, to move back over.
     private var drawnLines = 0
+    private var recentOutput = RecentOutput()
     private var timer: DispatchSourceTimer?
     private var finished = false
 
@@ -71,11 +72,15 @@ final class LiveView: RunOutput, @unchecked Sendable {
             states[host]?.step = step
             states[host]?.stepStarted = event.time
             states[host]?.upload = nil
+            recentOutput.stepStarted(on: host)
         case .output(let stream, let line, let partial):
-            guard verbosity == .verbose else { return }
             let text = PlainOutput.outputLine(
                 host: host, stream: stream, line: Self.printable(line), partial: partial)
-            printAbove([text])
+            if verbosity == .verbose {
+                printAbove([text])
+            } else {
+                recentOutput.append(text, for: host)
+            }
         case .uploadProgress(_, let sent, let total):
             states[host]?.upload = total > Self.progressThreshold ? (sent, total) : nil
         case .stepFinished(let stage, let step, let status, let message, let duration):
@@ -86,7 +91,8 @@ final class LiveView: RunOutput, @unchecked Sendable {
                 let result = PlainOutput.stepResult(
                     stage: stage, step: step, status: status, message: message,
                     duration: duration)
-                printAbove([palette.paint("\(host) \(result)", .red)])
+                printAbove(
+                    [palette.paint("\(host) \(result)", .red)] + recentOutput.take(for: host))
             }
         case .hostFinished(let summary):
             if states[host]?.phase != .failed && states[host]?.phase != .unreachable {
