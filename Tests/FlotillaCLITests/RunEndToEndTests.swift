@@ -173,7 +173,7 @@ import Testing
             let after = TerminalScreen(result.stdout).lines
             #expect(Array(after.prefix(3)) == ["tty-1  done", "tty-2  done", "tty-3  done"])
             #expect(after.contains("RECAP"))
-            #expect(after.contains { $0.hasPrefix("tty-2   0        1        0       0            0") })
+            #expect(after.contains("tty-2   0        1        0       0            0"))
             #expect(after.last?.hasPrefix("logs: .flotilla/runs/") == true)
             // Colour on a terminal.
             #expect(result.stdout.contains("\u{1B}[32mdone\u{1B}[0m"))

@@ -75,7 +75,8 @@ struct RunCommand: Command {
             prepared = loaded
         } catch let error as DiagnosticError where mode == .github {
             // Also as annotations, so the problem shows on the file in the pull request.
-            TextOutput.standardOutput.write(lines: error.diagnostics.map(GitHubOutput.annotation(for:)))
+            let annotations = error.diagnostics.map(GitHubOutput.annotation(for:))
+            TextOutput.standardOutput.write(lines: annotations)
             throw error
         }
 
