@@ -9,9 +9,7 @@ struct HostsCommand: Command {
     var showVars: Bool
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        if let extra = arguments.positionals.first {
-            throw UsageError("unexpected argument '\(extra)'", command: "hosts")
-        }
+        try arguments.expectNoPositionals(command: "hosts")
         inventory = try InventoryChoice(arguments, environment: environment, command: "hosts")
         showVars = arguments.has("vars")
     }

@@ -15,14 +15,7 @@ struct RunCommand: Command {
     var environment: [String: String]
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        guard let path = arguments.positionals.first else {
-            throw UsageError("missing PLAYBOOK", command: "run")
-        }
-        guard arguments.positionals.count == 1 else {
-            throw UsageError(
-                "unexpected argument '\(arguments.positionals[1])'", command: "run")
-        }
-        playbookPath = path
+        playbookPath = try arguments.single("PLAYBOOK", command: "run")
         self.environment = environment
         inventory = try InventoryChoice(arguments, environment: environment, command: "run")
         output = try OutputChoice(arguments, command: "run")

@@ -19,9 +19,7 @@ struct SandboxCommand: Command {
         let inventoryPath = arguments.value("inventory")
         switch words.first {
         case "up":
-            guard words.count <= 2 else {
-                throw UsageError("unexpected argument '\(words[2])'", command: "sandbox")
-            }
+            try arguments.expectNoPositionals(after: 2, command: "sandbox")
             var count = 3
             if words.count == 2 {
                 guard let n = Int(words[1]), (1...100).contains(n) else {
@@ -33,9 +31,7 @@ struct SandboxCommand: Command {
             }
             action = .up(count: count, inventoryPath: inventoryPath ?? "inventory/sandbox.yml")
         case "down", "status":
-            guard words.count == 1 else {
-                throw UsageError("unexpected argument '\(words[1])'", command: "sandbox")
-            }
+            try arguments.expectNoPositionals(after: 1, command: "sandbox")
             guard inventoryPath == nil else {
                 throw UsageError("'--inventory' goes with 'up' only", command: "sandbox")
             }

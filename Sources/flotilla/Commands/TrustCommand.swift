@@ -14,9 +14,7 @@ struct TrustCommand: Command {
     var home: String
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        if let extra = arguments.positionals.first {
-            throw UsageError("unexpected argument '\(extra)'", command: "trust")
-        }
+        try arguments.expectNoPositionals(command: "trust")
         inventory = try InventoryChoice(arguments, environment: environment, command: "trust")
         yes = arguments.has("yes")
         home = environment["HOME"] ?? NSHomeDirectory()
