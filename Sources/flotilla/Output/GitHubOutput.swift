@@ -46,10 +46,12 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
         case .runStarted(let runID, let playbook, let hosts, _, _, let secrets):
             self.playbook = playbook
             out.write(lines: Self.maskCommands(for: secrets))
+            guard verbosity != .quiet else { return }
             out.write(lines: ["flotilla run \(runID): \(playbook) on \(hosts.count) hosts"])
         case .connecting, .uploadProgress, .stageStarted:
             break
         case .connected(let fingerprint, let duration):
+            guard verbosity != .quiet else { return }
             out.write(lines: ["\(host) | connected in \(duration.display), key \(fingerprint)"])
         case .unreachable(let message):
             flush(host: host)

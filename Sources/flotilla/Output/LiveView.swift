@@ -15,7 +15,6 @@ final class LiveView: RunOutput, @unchecked Sendable {
         var step: String?
         var stepStarted: Date?
         var upload: (sent: Int, total: Int)?
-        var lastStatus: StepStatus?
     }
 
     private let out: TextOutput
@@ -84,7 +83,6 @@ final class LiveView: RunOutput, @unchecked Sendable {
         case .uploadProgress(_, let sent, let total):
             states[host]?.upload = total > Self.progressThreshold ? (sent, total) : nil
         case .stepFinished(let stage, let step, let status, let message, let duration):
-            states[host]?.lastStatus = status
             states[host]?.upload = nil
             if status == .failed {
                 states[host]?.phase = .failed
@@ -127,11 +125,11 @@ final class LiveView: RunOutput, @unchecked Sendable {
         timer = nil
     }
 
-    /// Moves to the top of the live lines, clears them, prints `lines`, and redraws.
+    /// Moves to the top of the live lines, clears them and prints `lines`; the next tick
+    /// draws the live lines again below, so streaming output costs no drawing per line.
     private func printAbove(_ lines: [String]) {
         out.write(moveToTop() + "\u{1B}[J" + lines.joined(separator: "\n") + "\n")
         drawnLines = 0
-        draw()
     }
 
     private func moveToTop() -> String {
