@@ -73,8 +73,11 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
         case .stepFinished(let stage, let step, let status, let message, let duration):
             let key = GroupKey(host: host, stage: stage)
             open(key)
-            groups[key]!.append("\(host) | " + PlainOutput.stepResult(
-                stage: stage, step: step, status: status, message: message, duration: duration))
+            if verbosity != .quiet || status == .failed || status == .unreachable {
+                groups[key]!.append("\(host) | " + PlainOutput.stepResult(
+                    stage: stage, step: step, status: status, message: message,
+                    duration: duration))
+            }
             if status == .failed {
                 annotations[key, default: []].append(Self.error(
                     title: "\(host): \(stage)/\(step) failed",
@@ -114,6 +117,7 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
     private func flush(_ key: GroupKey) {
         guard let lines = groups.removeValue(forKey: key) else { return }
         pending.removeAll { $0 == key }
+        guard !lines.isEmpty else { return }
         let title = "\(key.host) · \(key.stage)"
         out.write(lines: ["::group::" + Self.escapeData(title)] + lines + ["::endgroup::"])
         out.write(lines: annotations.removeValue(forKey: key) ?? [])
