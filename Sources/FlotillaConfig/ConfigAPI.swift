@@ -137,6 +137,11 @@ public struct Secrets: Sendable {
     ) throws(DiagnosticError) -> Secrets {
         var log = DiagnosticLog()
         var values: [String: String] = [:]
+        for file in Set(declarations.compactMap(\.location?.file)) {
+            if let data = FileManager.default.contents(atPath: file) {
+                log.addSource(file: file, text: String(decoding: data, as: UTF8.self))
+            }
+        }
         for declaration in declarations {
             switch SecretResolver.resolve(
                 declaration.source, relativeTo: folder, environment: environment)

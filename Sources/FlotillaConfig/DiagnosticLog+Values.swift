@@ -105,14 +105,21 @@ extension DiagnosticLog {
 
     /// A single text value or a list of them.
     mutating func stringList(_ node: YAMLNode, _ key: String) -> [String]? {
+        stringItems(node, key)?.map(\.text)
+    }
+
+    /// A single text value or a list of them, each with its own position.
+    mutating func stringItems(
+        _ node: YAMLNode, _ key: String
+    ) -> [(text: String, location: SourceLocation)]? {
         switch node.content {
         case .scalar:
-            return string(node, key).map { [$0] }
+            return string(node, key).map { [($0, node.location)] }
         case .sequence(let items):
-            var result: [String] = []
+            var result: [(text: String, location: SourceLocation)] = []
             for item in items {
                 guard let text = string(item, key) else { return nil }
-                result.append(text)
+                result.append((text, item.location))
             }
             return result
         case .mapping:

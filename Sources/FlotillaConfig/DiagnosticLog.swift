@@ -24,6 +24,23 @@ struct DiagnosticLog: Sendable {
         return fileLines[location.line - 1]
     }
 
+    /// The place of a piece of text (a `{{ … }}`) written inside the value at `location`:
+    /// found by searching the source from there, since quotes and escapes shift columns.
+    func locate(_ text: String, near location: SourceLocation?) -> SourceLocation? {
+        guard let location else { return nil }
+        for offset in 0..<50 {
+            let probe = SourceLocation(file: location.file, line: location.line + offset, column: 1)
+            guard let line = sourceLine(probe) else { break }
+            let from = offset == 0 ? max(0, location.column - 1) : 0
+            guard from <= line.count else { continue }
+            if let range = line.dropFirst(from).range(of: text) {
+                let column = line.distance(from: line.startIndex, to: range.lowerBound) + 1
+                return SourceLocation(file: location.file, line: probe.line, column: column)
+            }
+        }
+        return location
+    }
+
     mutating func error(_ message: String, at location: SourceLocation?) {
         add(Diagnostic(.error, at: location, message))
     }

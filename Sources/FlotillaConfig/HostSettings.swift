@@ -77,17 +77,17 @@ struct HostSettingsReader {
         }
         if let node = fields["port"] { settings.port = log.int(node, "port", in: 1...65535) ?? settings.port }
         if let node = fields["user"] { settings.user = log.string(node, "user") }
-        if let node = fields["identity"], let list = log.stringList(node, "identity") {
+        if let node = fields["identity"], let list = log.stringItems(node, "identity") {
             settings.identities = list.compactMap {
-                textSource($0, key: "identity", mustExist: true, at: node.location, log: &log)
+                textSource($0.text, key: "identity", mustExist: true, at: $0.location, log: &log)
             }
         }
         if let node = fields["passphrase"], let text = log.string(node, "passphrase") {
             settings.passphrase = secretSource(text, key: "passphrase", at: node.location, log: &log)
         }
-        if let node = fields["known_hosts"], let list = log.stringList(node, "known_hosts") {
+        if let node = fields["known_hosts"], let list = log.stringItems(node, "known_hosts") {
             settings.knownHosts = list.compactMap {
-                textSource($0, key: "known_hosts", mustExist: false, at: node.location, log: &log)
+                textSource($0.text, key: "known_hosts", mustExist: false, at: $0.location, log: &log)
             }
         }
         if let node = fields["host_keys"], let text = log.string(node, "host_keys") {

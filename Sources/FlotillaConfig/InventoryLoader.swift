@@ -240,6 +240,7 @@ struct InventoryLoader {
 
     private mutating func checkJumps(_ merged: [InventoryHost]) {
         let names = merged.map(\.name)
+        var looped: Set<String> = []
         for host in hosts {
             guard let jump = host.settings.jump ?? merged.first(where: { $0.name == host.name })?.jump
             else { continue }
@@ -258,6 +259,8 @@ struct InventoryLoader {
             var next: String? = jump
             while let current = next {
                 if seen.contains(current) {
+                    guard !looped.contains(host.name) else { break }
+                    looped.formUnion(seen)
                     log.error(
                         "jumps form a loop: " + (seen + [current]).joined(separator: " → "), at: at)
                     break

@@ -221,7 +221,7 @@ struct PlanResolver {
         context.usedSecret = context.usedSecret || scope.usedSecret
         let at = context.step.fieldLocations[key] ?? context.step.location
         for (expression, problem) in found {
-            report(problem.message, at: locate(expression, near: at), context)
+            report(problem.message, at: log.locate(expression.raw, near: at), context)
         }
         if rendered == nil { context.failed = true }
         return rendered
@@ -250,25 +250,6 @@ struct PlanResolver {
             return nil
         }
         return Array(rendered.utf8)
-    }
-
-    /// The place of `{{ … }}` inside a YAML value: found by its text from the value's line.
-    private func locate(_ expression: Template.Expression, near location: SourceLocation?)
-        -> SourceLocation?
-    {
-        guard let location else { return nil }
-        for offset in 0..<50 {
-            let probe = SourceLocation(file: location.file, line: location.line + offset, column: 1)
-            guard let line = log.sourceLine(probe) else { break }
-            let from = offset == 0 ? max(0, location.column - 1) : 0
-            guard from <= line.count else { continue }
-            let rest = line.dropFirst(from)
-            if let range = rest.range(of: expression.raw) {
-                let column = line.distance(from: line.startIndex, to: range.lowerBound) + 1
-                return SourceLocation(file: location.file, line: probe.line, column: column)
-            }
-        }
-        return location
     }
 
     private mutating func report(_ message: String, at location: SourceLocation?, _ context: StepContext) {

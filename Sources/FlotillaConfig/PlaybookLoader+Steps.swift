@@ -72,7 +72,8 @@ extension PlaybookLoader {
         if let node = fields["to"] {
             to = templated(node, "to")
         } else if needsTo {
-            log.error("a \(key) step needs 'to:', the path to write on the host", at: fields.location)
+            let article = key == "upload" ? "an" : "a"
+            log.error("\(article) \(key) step needs 'to:', the path to write on the host", at: fields.location)
             return nil
         }
 
@@ -110,7 +111,7 @@ extension PlaybookLoader {
                 guard let name = log.string(node, "secret") else { return nil }
                 if !secretNames.contains(name) {
                     log.error(
-                        "secret '\(name)' is not declared under secrets:"
+                        "secret '\(name)' is not declared under 'secrets'"
                             + NearestName.hint(name, in: secretNames), at: node.location)
                 }
                 return .secret(name: name, content: nil, to: to)
@@ -160,14 +161,14 @@ extension PlaybookLoader {
         if let node = fields["ignore_errors"] {
             step.ignoreErrors = log.bool(node, "ignore_errors") ?? false
         }
-        if let node = fields["notify"], let names = log.stringList(node, "notify") {
-            for name in names where !handlerNames.contains(name) {
+        if let node = fields["notify"], let names = log.stringItems(node, "notify") {
+            for (name, location) in names where !handlerNames.contains(name) {
                 log.error(
                     "no handler is named '\(name)'" + NearestName.hint(name, in: handlerNames)
-                        + (handlerNames.isEmpty ? "; define it under handlers:" : ""),
-                    at: node.location)
+                        + (handlerNames.isEmpty ? "; define it under 'handlers'" : ""),
+                    at: location)
             }
-            step.notify = names
+            step.notify = names.map(\.text)
         }
         if let node = fields["owner"] { step.owner = templated(node, "owner") }
         if let node = fields["group"] { step.group = templated(node, "group") }
@@ -199,11 +200,12 @@ extension PlaybookLoader {
                 if !confidential {
                     log.error(
                         "secret '\(path[1])' would appear on a remote command line; pass it "
-                            + "through env:", at: location)
+                            + "through env:", at: log.locate(expression.raw, near: location))
                 } else if !secretNames.contains(path[1]) {
                     log.error(
-                        "secret '\(path[1])' is not declared under secrets:"
-                            + NearestName.hint(path[1], in: secretNames), at: location)
+                        "secret '\(path[1])' is not declared under 'secrets'"
+                            + NearestName.hint(path[1], in: secretNames),
+                        at: log.locate(expression.raw, near: location))
                 }
             }
         }

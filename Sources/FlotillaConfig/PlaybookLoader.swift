@@ -53,7 +53,7 @@ struct PlaybookLoader {
                 playbook.becomePassword = name
             } else {
                 log.error(
-                    "'become_password' names '\(name)', which is not declared under secrets:"
+                    "'become_password' names '\(name)', which is not declared under 'secrets'"
                         + NearestName.hint(name, in: secretNames), at: node.location)
             }
         }

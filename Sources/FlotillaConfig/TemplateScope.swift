@@ -118,7 +118,10 @@ struct TemplateScope: Sendable {
         case .success(let inner):
             let (rendered, problems) = render(inner, depth: depth + 1)
             if let rendered { return .success(rendered) }
-            return .failure(Problem(message: "in variable '\(name)': \(problems[0].1.message)"))
+            let inner = problems[0].1.message
+            // Name the outermost variable only: the chain to a loop adds nothing.
+            if inner.hasPrefix("in variable '") { return .failure(problems[0].1) }
+            return .failure(Problem(message: "in variable '\(name)': \(inner)"))
         }
     }
 }

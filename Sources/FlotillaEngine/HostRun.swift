@@ -134,8 +134,8 @@ actor HostRun {
             records.append(record)
             if outcome.status == .changed { notified.formUnion(step.notify) }
             if outcome.stopsHost {
-                stop(outcome.status == .unreachable ? .unreachable : .failed,
-                     outcome.exitClass, "\(step.displayName): \(outcome.message ?? "failed")")
+                stop(Self.hostStatus(after: outcome), outcome.exitClass,
+                     "\(step.displayName): \(outcome.message ?? "failed")")
                 break
             }
         }
@@ -147,7 +147,7 @@ actor HostRun {
                 let (record, outcome) = await perform(step, stage: stage.name)
                 records.append(record)
                 if outcome.stopsHost {
-                    stop(.failed, outcome.exitClass,
+                    stop(Self.hostStatus(after: outcome), outcome.exitClass,
                          "handler \(handlerName): \(outcome.message ?? "failed")")
                     break
                 }
@@ -273,7 +273,9 @@ actor HostRun {
         }.value
     }
 
+    /// The host fails before any step (temp folder, lock): counted as one failed step.
     private func fail(_ exitClass: ExitClass, _ message: String) {
+        if hostStatus == nil { summary.failed += 1 }
         stop(.failed, exitClass, message)
     }
 
@@ -284,6 +286,11 @@ actor HostRun {
         hostStatus = status
         self.exitClass = max(self.exitClass, exitClass)
         summary.failure = hub.redactor.redact(message)
+    }
+
+    private static func hostStatus(after outcome: StepOutcome) -> RunRecord.HostRecord.Status {
+        if outcome.exitClass == .interrupted { return .interrupted }
+        return outcome.status == .unreachable ? .unreachable : .failed
     }
 
     /// What a connection error means for the run's exit code.

@@ -58,12 +58,13 @@ enum UnifiedDiff {
                 edits.append(.same(i, j))
                 i += 1
                 j += 1
-            } else if j < m, i == n || table[i][j + 1] >= table[i + 1][j] {
-                edits.append(.added(j))
-                j += 1
-            } else {
+            } else if i < n, j == m || table[i + 1][j] >= table[i][j + 1] {
+                // Removals first, as `diff -u` shows them.
                 edits.append(.removed(i))
                 i += 1
+            } else {
+                edits.append(.added(j))
+                j += 1
             }
         }
         return edits

@@ -1,4 +1,3 @@
-internal import CCrypto
 internal import CLibSSH2
 import Foundation
 
@@ -21,7 +20,7 @@ extension Connection {
             existing.filesize == UInt64(contents.count),
             UInt32(existing.permissions) & 0o7777 == mode,
             UInt32(existing.permissions) & UInt32(LIBSSH2_SFTP_S_IFMT) == UInt32(LIBSSH2_SFTP_S_IFREG),
-            try await remoteDigest(of: target) == Self.sha256Hex(contents)
+            try await remoteDigest(of: target) == SHA256Digest.hex(contents)
         {
             return .unchanged
         }
@@ -175,15 +174,6 @@ extension Connection {
         guard result.exit.status == 0 else { return nil }
         let text = String(decoding: result.stdout.prefix(64), as: UTF8.self)
         return text.count == 64 ? text : nil
-    }
-
-    static func sha256Hex(_ bytes: [UInt8]) -> String {
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        _ = bytes.withUnsafeBufferPointer {
-            EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil)
-        }
-        return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
     }
 
     private static func contents(of request: UploadRequest) throws(SSHError) -> [UInt8] {

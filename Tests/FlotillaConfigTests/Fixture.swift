@@ -15,7 +15,7 @@ enum Fixture {
 
     static let environment = ["HOME": "/nonexistent-home", "USER": "tester"]
 
-    static func inventory(_ names: String...) throws -> Inventory {
+    static func inventory(_ names: String...) throws(DiagnosticError) -> Inventory {
         try Inventory.load(files: names.map(path), environment: environment, sshConfig: nil)
     }
 

@@ -77,6 +77,21 @@ func run(
     )
 }
 
+/// The SSH error `body` throws, or nil (recorded as an issue) when it succeeds.
+func failure(
+    _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+) async -> SSHError? {
+    do {
+        try await body()
+        Issue.record("expected an SSHError, but it succeeded", sourceLocation: sourceLocation)
+    } catch let error as SSHError {
+        return error
+    } catch {
+        Issue.record("expected an SSHError, got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}
+
 @Suite("Connecting")
 struct SessionConnectTests {
     @Test("A session to a sandbox host authenticates and reports the verified host key")
