@@ -14,6 +14,7 @@ struct JumpHostTests {
                 var options = connectOptions(fleet, fleet.hosts[1])
                 options.jump = bastion
                 let inner = try await Session.connect(options)
+                let dir = try await scratchFolder(inner)
                 let whoami = try await run(inner, "whoami")
                 #expect(whoami.stdout == fleet.hosts[1].user + "\n")
                 #expect(inner.hostKey.fingerprint.hasPrefix("SHA256:"))
@@ -21,9 +22,10 @@ struct JumpHostTests {
                 // Bulk data both ways through the tunnel.
                 let payload = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
                 let outcome = try await inner.upload(
-                    UploadRequest(contents: .bytes(payload), remotePath: "~/p.bin", mode: 0o644))
+                    UploadRequest(contents: .bytes(payload), remotePath: "~/\(dir)/p.bin", mode: 0o644))
                 #expect(outcome == .written(bytes: payload.count))
-                #expect(try await inner.download("~/p.bin") == payload)
+                #expect(try await inner.download("~/\(dir)/p.bin") == payload)
+                _ = try await run(inner, "rm -rf \(dir)")
                 await inner.close()
 
                 // The jump session is still fine after the inner one closed.
