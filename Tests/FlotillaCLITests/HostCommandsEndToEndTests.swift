@@ -65,7 +65,9 @@ import Testing
             #expect(yes.stdout.contains("recorded in \(knownHosts)"))
             let again = try FlotillaProcess.run(["trust", "-i", inventory], in: folder.url)
             #expect(again.status == 0)
-            #expect(again.stdout.components(separatedBy: "already trusted").count == 3)
+            let keyLines = again.stdout.split(separator: "\n").filter { $0.contains("SHA256:") }
+            #expect(keyLines.count >= 2)
+            #expect(keyLines.allSatisfy { $0.hasSuffix("  already trusted") }, "\(keyLines)")
             let ping = try FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
             #expect(ping.status == 0, "\(ping.stdout)")
             #expect(ping.stdout.hasPrefix("host  address"))
