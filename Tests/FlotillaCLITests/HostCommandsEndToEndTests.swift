@@ -77,6 +77,30 @@ import Testing
         }
     }
 
+    @Test func onATerminalTrustRecordsEachKeyOnlyWhenTheUserSaysYes() async throws {
+        try await CLIFleet.with(count: 1, prefix: "ask-") { fleet, folder in
+            let knownHosts = folder.path + "/known_hosts"
+            let inventory = try folder.write("inventory.yml", Self.inventory(
+                fleet, knownHosts: knownHosts))
+            let command = [FlotillaProcess.executable.path, "trust", "-i", inventory]
+                .joined(separator: " ")
+
+            // Yes to the first key, no (and then end of input) to every other.
+            let result = try FlotillaProcess(
+                ["-qfec", command, "/dev/null"], in: folder.url,
+                executable: URL(fileURLWithPath: "/usr/bin/script"), input: "y\nn\n"
+            ).wait(timeout: 60)
+
+            #expect(result.status == 0, "\(result.stdout)")
+            let questions = result.stdout.components(separatedBy: "? [y/N] ").count - 1
+            #expect(questions >= 2)
+            let recorded = try String(contentsOfFile: knownHosts, encoding: .utf8)
+                .split(separator: "\n")
+            #expect(recorded.count == 1)
+            #expect(recorded.first?.hasPrefix("[127.0.0.1]:\(fleet.hosts[0].port) ") == true)
+        }
+    }
+
     @Test func aChangedKeyIsShownAsChangedAndNeverReplaced() async throws {
         try await CLIFleet.with(count: 2, prefix: "ch-") { fleet, folder in
             // Host 2's key recorded under host 1's name: host 1 now presents another key.
