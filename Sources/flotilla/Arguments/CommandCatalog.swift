@@ -175,7 +175,4 @@ extension CommandSpec {
         usage: ["flotilla version"],
         options: [.help],
         examples: [Example(comment: "Include this in bug reports:", command: "flotilla version")])
-
-    /// Every public command, in the order help lists them.
-    static let all: [CommandSpec] = [run, exec, ping, hosts, validate, trust, sandbox, version]
 }
