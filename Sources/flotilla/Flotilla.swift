@@ -1,4 +1,5 @@
 import FlotillaConfig
+import FlotillaSSH
 import FlotillaSandbox
 
 /// The command line: finds the command, parses its arguments, runs it, and turns every
@@ -30,6 +31,10 @@ enum Flotilla {
         } catch let error as CommandFailure {
             errors.write(lines: ["error: \(error.message)"])
             return error.exitCode
+        } catch let error as SSHError {
+            errors.write(lines: ["error: \(error)"])
+            // An unreadable known_hosts or key is bad input; anything else is the host's.
+            return error.code == .knownHostsInvalid || error.code == .keyInvalid ? 2 : 3
         } catch let error as SandboxError {
             errors.write(lines: ["error: \(error.message)"])
             return 1

@@ -135,6 +135,23 @@ import Testing
         }
     }
 
+    @Test func pingReportsAHostThatRefusesConnectionsAndExits3() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        // Port 1 on the loopback: nothing listens there, so the connection is refused.
+        let inventory = try folder.write("inventory.yml", """
+            defaults: { known_hosts: \(folder.path)/known_hosts, connect_timeout: 5s }
+            hosts:
+              closed-1: { address: 127.0.0.1, port: 1 }
+
+            """)
+        let result = try FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
+        #expect(result.status == 3)
+        let row = result.stdout.split(separator: "\n").first { $0.hasPrefix("closed-1 ") }
+        #expect(row?.contains("127.0.0.1:1  -         refused") == true, "\(result.stdout)")
+        #expect(result.stdout.contains("error: closed-1 (127.0.0.1:1): "))
+    }
+
     /// The fleet's hosts with another known_hosts file.
     static func inventory(_ fleet: SandboxFleet, knownHosts: String) -> String {
         var text = """
