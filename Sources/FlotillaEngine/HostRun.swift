@@ -14,7 +14,7 @@ actor HostRun {
 
     var connection: (any HostConnection)?
     var home = ""
-    var lock: HostLock
+    let lock: HostLock
     private var lockHeld = false
     private var stageRecords: [RunRecord.StageRecord] = []
     private var summary: HostSummary
@@ -80,7 +80,8 @@ actor HostRun {
         let program = RemoteProgram(
             payload: lock.acquireProgram(tempFolder: tempFolder, lock: context.takesLock))
         do {
-            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            let result = try await RemoteRun.run(
+                program, on: connection, capture: true, channelTimeout: .seconds(60))
             let lines = String(decoding: result.stdout, as: UTF8.self)
                 .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             guard result.status.succeeded, let first = lines.first, !first.isEmpty else {
@@ -105,6 +106,7 @@ actor HostRun {
                 stop(.interrupted, .interrupted, "interrupted while connecting")
             } else {
                 summary.unreachable += 1
+                hub.emit(name, .unreachable(message: error.description))
                 stop(.unreachable, Self.exitClass(of: error), error.description)
             }
             return false
@@ -191,6 +193,7 @@ actor HostRun {
             }
         }
         let message = outcome.message.map(hub.redactor.redact)
+        if let status = outcome.exitStatus { hub.note(name, "exit status: \(status)") }
         hub.emit(
             name,
             .stepFinished(
@@ -209,6 +212,11 @@ actor HostRun {
     /// Removes the temp folder, releases the lock, closes the connection, and reports.
     /// `notRunReason` says why the run stopped, for a host that did not run every stage.
     func finish(notRunReason: String? = nil) async -> RunRecord.HostRecord {
+        if hostStatus == .unreachable, let connection {
+            // The connection is gone: there is nothing to clean up through it.
+            await connection.close()
+            self.connection = nil
+        }
         if let connection {
             // Cleaning up must happen even when the run was interrupted, so it runs in a
             // task of its own that the interrupt does not cancel.

@@ -77,6 +77,7 @@ extension SandboxFleet {
         let newSession = state.keepRunning
         var children: [Int: ChildProcess] = [:]
         var portRetries: [Int: Int] = [:]
+        var logOffsets: [Int: Int] = [:]
 
         func launch(_ index: Int) throws(SandboxError) {
             if !keepPorts || state.servers[index].port == 0 {
@@ -88,6 +89,7 @@ extension SandboxFleet {
                 try TemporaryFile.write("", to: state.servers[index].logFile)
             }
             let server = state.servers[index]
+            logOffsets[index] = server.logLength
             try TemporaryFile.write(
                 server.configuration(
                     sharedHostKeys: state.sharedHostKeys, authorizedKeys: state.authorizedKeys,
@@ -116,8 +118,13 @@ extension SandboxFleet {
                         "sshd for \(server.name) (127.0.0.1:\(server.port)) \(ending) "
                             + "while starting:\n\(server.logTail)\nsee \(server.logFile)")
                 }
+                // Only a server that says it holds its port is probed: the port may belong
+                // to another fleet's server when this one lost the race for it.
+                let listening = waiting.filter {
+                    state.servers[$0].logShowsListening(after: logOffsets[$0, default: 0])
+                }
                 let ports = Dictionary(
-                    waiting.map { (state.servers[$0].port, $0) }, uniquingKeysWith: { a, _ in a })
+                    listening.map { (state.servers[$0].port, $0) }, uniquingKeysWith: { a, _ in a })
                 let answered = LoopbackProbe.answeringSSH(
                     ports: Array(ports.keys), timeoutMilliseconds: 1000)
                 for port in answered { waiting.remove(ports[port]!) }

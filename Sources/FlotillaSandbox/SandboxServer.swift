@@ -84,6 +84,19 @@ struct SandboxServer: Sendable, Codable {
         return log.contains("Address already in use") || log.contains("Cannot bind any address")
     }
 
+    /// How long the log is now: what a restart writes comes after this.
+    var logLength: Int {
+        (try? FileManager.default.attributesOfItem(atPath: logFile)[.size] as? Int) ?? 0
+    }
+
+    /// Whether the log, from `offset` on, says the server bound its port on 127.0.0.1.
+    func logShowsListening(after offset: Int) -> Bool {
+        guard let data = FileManager.default.contents(atPath: logFile), data.count > offset
+        else { return false }
+        let text = String(decoding: data[offset...], as: UTF8.self)
+        return text.contains("Server listening on 127.0.0.1 port \(port).")
+    }
+
     /// The last lines of the log, for error messages.
     var logTail: String {
         let lines = (TemporaryFile.read(logFile) ?? "").split(separator: "\n")
