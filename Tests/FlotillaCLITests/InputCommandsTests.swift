@@ -107,4 +107,18 @@ import Testing
             "::error file=\(playbook),line=5,col=5::unknown key 'stepz' in a stage; "
                 + "did you mean 'steps'?"))
     }
+
+    @Test func aPlaybookSelectingAnUnknownGroupIsReportedAtItsLine() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let inventory = try folder.write("inventory.yml", Self.inventory)
+        let playbook = try folder.write(
+            "p.yml", "name: x\nhosts: webs\nstages:\n  - name: a\n    steps:\n"
+                + "      - run: \"true\"\n")
+
+        let result = try FlotillaProcess.run(["validate", playbook, "-i", inventory])
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("\(playbook):2:8: error: unknown host or group 'webs'"))
+        #expect(result.stderr.contains("\nhosts: webs\n       ^"))
+    }
 }

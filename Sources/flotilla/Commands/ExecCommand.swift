@@ -22,7 +22,7 @@ struct ExecCommand: Command {
         // Joined with spaces, as ssh does: the remote shell reads the words again.
         command = arguments.positionals.joined(separator: " ")
         self.environment = environment
-        inventory = try InventoryChoice(arguments, environment: environment, command: "exec")
+        inventory = InventoryChoice(arguments, environment: environment)
         output = try OutputChoice(arguments, command: "exec")
         if output.verbosity == .normal {
             output.verbosity = .verbose

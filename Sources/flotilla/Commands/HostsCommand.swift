@@ -10,7 +10,7 @@ struct HostsCommand: Command {
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
         try arguments.expectNoPositionals(command: "hosts")
-        inventory = try InventoryChoice(arguments, environment: environment, command: "hosts")
+        inventory = InventoryChoice(arguments, environment: environment)
         showVars = arguments.has("vars")
     }
 
@@ -26,7 +26,7 @@ struct HostsCommand: Command {
             lines.append(row)
             guard showVars else { continue }
             for name in host.vars.keys.sorted() {
-                lines.append("    \(name): \(Self.render(host.vars[name]!))")
+                lines.append("    \(name): \(host.vars[name]!)")
             }
         }
         TextOutput.standardOutput.write(lines: lines)
@@ -40,16 +40,5 @@ struct HostsCommand: Command {
 
     static func address(host: String, port: Int) -> String {
         Endpoint(host: host, port: port).description
-    }
-
-    /// A variable's value in YAML's flow style: `a`, `[a, b]`, `{k: v}`.
-    static func render(_ value: Value) -> String {
-        switch value {
-        case .string(let text): text
-        case .list(let items): "[" + items.map(render).joined(separator: ", ") + "]"
-        case .map(let entries):
-            "{" + entries.keys.sorted().map { "\($0): \(render(entries[$0]!))" }
-                .joined(separator: ", ") + "}"
-        }
     }
 }

@@ -1,5 +1,4 @@
 import FlotillaConfig
-import Foundation
 
 /// Which inventory files a command reads and which of their hosts it selects: `-i` (repeated,
 /// later files win), else `$FLOTILLA_INVENTORY`, else `./inventory.yml`; then `-l PATTERN`.
@@ -8,28 +7,17 @@ struct InventoryChoice: Sendable {
     var limit: String?
     var environment: [String: String]
 
-    init(_ arguments: ParsedArguments, environment: [String: String], command: String)
-        throws(UsageError)
-    {
+    init(_ arguments: ParsedArguments, environment: [String: String]) {
         self.environment = environment
         limit = arguments.value("limit")
-        let given = arguments.all("inventory")
-        if !given.isEmpty {
-            files = given
-        } else if let path = environment["FLOTILLA_INVENTORY"], !path.isEmpty {
-            files = [path]
-        } else if FileManager.default.fileExists(atPath: "inventory.yml") {
-            files = ["inventory.yml"]
-        } else {
-            throw UsageError(
-                "no inventory: give one with -i FILE, set FLOTILLA_INVENTORY, "
-                    + "or create ./inventory.yml",
-                command: command)
-        }
+        files = arguments.all("inventory")
     }
 
+    /// Loads the inventory; its warnings go to stderr, once, before anything else happens.
     func load() throws(DiagnosticError) -> Inventory {
-        try Inventory.load(files: files, environment: environment)
+        let inventory = try Inventory.loadDefault(explicit: files, environment: environment)
+        TextOutput.standardError.write(lines: inventory.warnings.map { $0.rendered() })
+        return inventory
     }
 
     /// The hosts `-l` selects (all without it), within `base` when given.

@@ -23,7 +23,7 @@ struct PingCommand: Command {
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
         try arguments.expectNoPositionals(command: "ping")
-        inventory = try InventoryChoice(arguments, environment: environment, command: "ping")
+        inventory = InventoryChoice(arguments, environment: environment)
         forks = try RunCommand.forks(arguments, command: "ping") ?? RunOptions().forks
         self.environment = environment
     }

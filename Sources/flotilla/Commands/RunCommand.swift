@@ -17,7 +17,7 @@ struct RunCommand: Command {
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
         playbookPath = try arguments.single("PLAYBOOK", command: "run")
         self.environment = environment
-        inventory = try InventoryChoice(arguments, environment: environment, command: "run")
+        inventory = InventoryChoice(arguments, environment: environment)
         output = try OutputChoice(arguments, command: "run")
 
         for pair in arguments.all("extra-var") {
@@ -89,7 +89,8 @@ struct RunCommand: Command {
         let playbook = try Playbook.load(path: playbookPath)
         let inventory = try self.inventory.load()
         var hosts = try self.inventory.select(
-            in: inventory, within: try inventory.select(playbook.hosts))
+            in: inventory,
+            within: try inventory.select(playbook.hosts, at: playbook.hostsLocation))
         if let shard {
             hosts = shard.apply(to: hosts)
             if hosts.isEmpty {

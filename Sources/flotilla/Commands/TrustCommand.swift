@@ -15,7 +15,7 @@ struct TrustCommand: Command {
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
         try arguments.expectNoPositionals(command: "trust")
-        inventory = try InventoryChoice(arguments, environment: environment, command: "trust")
+        inventory = InventoryChoice(arguments, environment: environment)
         yes = arguments.has("yes")
         home = environment["HOME"] ?? NSHomeDirectory()
         if let text = arguments.value("fingerprint") {

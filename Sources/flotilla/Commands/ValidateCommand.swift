@@ -12,13 +12,13 @@ struct ValidateCommand: Command {
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
         playbookPath = try arguments.single("PLAYBOOK", command: "validate")
-        inventory = try InventoryChoice(arguments, environment: environment, command: "validate")
+        inventory = InventoryChoice(arguments, environment: environment)
     }
 
     func run() async throws -> Int32 {
         let playbook = try Playbook.load(path: playbookPath)
         let inventory = try self.inventory.load()
-        let hosts = try inventory.select(playbook.hosts)
+        let hosts = try inventory.select(playbook.hosts, at: playbook.hostsLocation)
         var standIns: [String: String] = [:]
         for declaration in playbook.secrets {
             standIns[declaration.name] = "<secret \(declaration.name)>"
