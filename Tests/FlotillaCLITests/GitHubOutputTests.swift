@@ -48,10 +48,10 @@ import Testing
 
         let markdown = try String(contentsOfFile: summary, encoding: .utf8)
         #expect(markdown.contains(
-            "| host | ok | changed | skipped | failed | unreachable | reason |"))
-        #expect(markdown.contains("| web-1 | 1 | 1 | 0 | 0 | 0 |  |"))
+            "| host | ok | changed | skipped | failed | unreachable | ignored | reason |"))
+        #expect(markdown.contains("| web-1 | 1 | 1 | 0 | 0 | 0 | 0 |  |"))
         #expect(markdown.contains(
-            "| web-2 | 0 | 1 | 0 | 1 | 0 | deploy/migrate: exited with status 2 |"))
+            "| web-2 | 0 | 1 | 0 | 1 | 0 | 0 | deploy/migrate: exited with status 2 |"))
     }
 
     @Test func workflowCommandValuesEscapePercentAndLineBreaks() {
@@ -83,5 +83,26 @@ import Testing
         ])
         #expect(out.text.contains("RECAP"))
         #expect(!out.text.contains("web-1 |"))
+    }
+}
+
+@Suite struct GitHubIgnoredFailureTests {
+    @Test func aFailureThatIgnoreErrorsLetPassIsAWarningNotAnError() {
+        let out = TextOutput()
+        let output = GitHubOutput(out: out, verbosity: .normal, summaryPath: nil)
+        let run = SyntheticRun(hosts: ["web-1"])
+        output.receive(run.start())
+        output.receive(RunEvent(host: "web-1", kind: .stepStarted(stage: "s", step: "probe")))
+        output.receive(RunEvent(host: "web-1", kind: .stepFinished(
+            stage: "s", step: "probe", status: .failed,
+            message: "ignored: exited with status 1", duration: .seconds(1))))
+        output.receive(RunEvent(host: nil, kind: .stageFinished(stage: "s")))
+        output.receive(run.finish())
+
+        let log = GitHubLog(out.text)
+        #expect(log.annotations.isEmpty)
+        #expect(log.lines.contains(
+            "::warning title=web-1%3A s/probe failed%2C ignored::host web-1, stage s, "
+                + "step probe: ignored: exited with status 1"))
     }
 }

@@ -58,7 +58,7 @@ import Testing
             "web-1  done", "web-2  done", "db-1   failed at deploy › migrate the database",
         ])
         #expect(final.contains("RECAP"))
-        #expect(final.contains("host   ok  changed  skipped  failed  unreachable  reason"))
+        #expect(final.contains("host   ok  changed  skipped  failed  unreachable  ignored  reason"))
         #expect(final.last == "logs: /tmp/flotilla-synthetic/run-1")
     }
 

@@ -40,16 +40,17 @@ import Testing
                 HostSummary(host: "web-1", address: "a", ok: 3, changed: 1),
                 HostSummary(
                     host: "db-10", address: "b", ok: 1, skipped: 2, failed: 1,
-                    failure: "data/migrate: exited with status 1"),
+                    failure: "data/migrate: exited with status 1", ignored: 1),
             ],
             runFolder: ".flotilla/runs/r1"
         ).lines()
         #expect(lines == [
             "",
             "RECAP",
-            "host   ok  changed  skipped  failed  unreachable  reason",
-            "web-1   3        1        0       0            0",
-            "db-10   1        0        2       1            0  data/migrate: exited with status 1",
+            "host   ok  changed  skipped  failed  unreachable  ignored  reason",
+            "web-1   3        1        0       0            0        0",
+            "db-10   1        0        2       1            0        1  "
+                + "data/migrate: exited with status 1",
             "logs: .flotilla/runs/r1",
         ])
     }

@@ -58,7 +58,8 @@ import Testing
             #expect(!result.stderr.contains(Self.secret))
 
             let markdown = try String(contentsOfFile: summary, encoding: .utf8)
-            #expect(markdown.contains("| host | ok | changed | skipped | failed | unreachable"))
+            #expect(markdown.contains(
+                "| host | ok | changed | skipped | failed | unreachable | ignored"))
             #expect(markdown.contains("| gh-1 |"))
             #expect(markdown.contains("| gh-2 |"))
             #expect(markdown.split(separator: "\n").contains {
@@ -173,7 +174,7 @@ import Testing
             let after = TerminalScreen(result.stdout).lines
             #expect(Array(after.prefix(3)) == ["tty-1  done", "tty-2  done", "tty-3  done"])
             #expect(after.contains("RECAP"))
-            #expect(after.contains("tty-2   0        1        0       0            0"))
+            #expect(after.contains("tty-2   0        1        0       0            0        0"))
             #expect(after.last?.hasPrefix("logs: .flotilla/runs/") == true)
             // Colour on a terminal.
             #expect(result.stdout.contains("\u{1B}[32mdone\u{1B}[0m"))

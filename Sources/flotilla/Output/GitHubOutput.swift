@@ -57,8 +57,8 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
             flush(host: host)
             out.write(lines: [
                 "\(host) | unreachable: \(message)",
-                Self.error(
-                    title: "\(host) unreachable", message: "host \(host): \(message)"),
+                Self.annotation(
+                    "error", title: "\(host) unreachable", message: "host \(host): \(message)"),
             ])
         case .stepStarted(let stage, _):
             if let previous = currentStage[host], previous != stage {
@@ -79,8 +79,10 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
                     duration: duration))
             }
             if status == .failed {
-                annotations[key, default: []].append(Self.error(
-                    title: "\(host): \(stage)/\(step) failed",
+                let ignored = IgnoredFailure.matches(status: status, message: message)
+                annotations[key, default: []].append(Self.annotation(
+                    ignored ? "warning" : "error",
+                    title: "\(host): \(stage)/\(step) " + (ignored ? "failed, ignored" : "failed"),
                     message: "host \(host), stage \(stage), step \(step): "
                         + (message ?? "failed")))
             }
@@ -167,8 +169,9 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
         return "::\(command)\(head)::\(escapeData(diagnostic.message))"
     }
 
-    static func error(title: String, message: String) -> String {
-        "::error title=\(escapeProperty(title))::\(escapeData(message))"
+    /// `::error` or `::warning` with a title.
+    static func annotation(_ command: String, title: String, message: String) -> String {
+        "::\(command) title=\(escapeProperty(title))::\(escapeData(message))"
     }
 
     /// A workflow command's message: `%`, CR and LF encoded as the runner expects.

@@ -85,12 +85,14 @@ final class LiveView: RunOutput, @unchecked Sendable {
         case .stepFinished(let stage, let step, let status, let message, let duration):
             states[host]?.upload = nil
             if status == .failed {
-                states[host]?.phase = .failed
+                let ignored = IgnoredFailure.matches(status: status, message: message)
+                if !ignored { states[host]?.phase = .failed }
                 let result = PlainOutput.stepResult(
                     stage: stage, step: step, status: status, message: message,
                     duration: duration)
                 printAbove(
-                    [palette.paint("\(host) \(result)", .red)] + recentOutput.take(for: host))
+                    [palette.paint("\(host) \(result)", ignored ? .yellow : .red)]
+                        + recentOutput.take(for: host))
             }
         case .hostFinished(let summary):
             if states[host]?.phase != .failed && states[host]?.phase != .unreachable {

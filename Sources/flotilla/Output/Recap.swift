@@ -1,17 +1,20 @@
-import Foundation
 import FlotillaEngine
+import Foundation
 
-/// The table that ends every run: per host the count of each step status and why it
-/// stopped. It shows what the engine reported, and computes nothing of its own.
+/// The table that ends every run: per host the count of each step status, the failures
+/// that `ignore_errors` let pass, and why it stopped. It shows what the engine reported,
+/// and computes nothing of its own.
 struct Recap: Sendable {
     var summaries: [HostSummary]
     var runFolder: String
 
-    private static let columns = ["host", "ok", "changed", "skipped", "failed", "unreachable"]
+    private static let columns = [
+        "host", "ok", "changed", "skipped", "failed", "unreachable", "ignored",
+    ]
 
     private func row(_ summary: HostSummary) -> [String] {
         [summary.host, "\(summary.ok)", "\(summary.changed)", "\(summary.skipped)",
-         "\(summary.failed)", "\(summary.unreachable)"]
+         "\(summary.failed)", "\(summary.unreachable)", "\(summary.ignored)"]
     }
 
     /// Aligned text columns, names left and counts right, then `logs: <runFolder>`.
