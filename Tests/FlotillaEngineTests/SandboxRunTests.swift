@@ -247,6 +247,24 @@ struct SandboxRun {
         }
     }
 
+    /// R24: a command killed by a signal is a failure that names the signal.
+    @Test func aStepKilledBySIGTERMFailsSayingSo() async throws {
+        try await SandboxRun.with(prefix: "rl-", count: 1) { sandbox in
+            let sink = EventLog()
+            let outcome = try await sandbox.run("""
+                name: signals
+                hosts: all
+                stages:
+                  - name: die
+                    steps:
+                      - run: kill -TERM $$
+                """, sink: sink)
+            #expect(outcome.exitCode == 1)
+            #expect(sink.finishedSteps.first?.message == "terminated by SIGTERM")
+            #expect(outcome.record?.hosts[0].stages[0].steps[0].exitStatus == "signalled(TERM)")
+        }
+    }
+
     private func commandLines() -> String {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.filter { Int($0) != nil }.compactMap { entry in

@@ -1,4 +1,4 @@
-// Small helpers for engine tests: a fleet of local hosts with their own homes, plans built
+// What engine tests share: a fleet of local hosts with their own homes, plans built
 // from steps, and a sink that keeps every event.
 
 import FlotillaConfig
