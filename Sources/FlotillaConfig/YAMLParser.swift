@@ -62,7 +62,9 @@ struct YAMLParser {
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 if documents > 1 {
-                    log.error("a file holds one YAML document; remove this '---' and what follows", at: at)
+                    log.error(
+                        "a file holds one YAML document; remove this '---' and what follows", at: at
+                    )
                     return nil
                 }
             case YAML_SCALAR_EVENT:
@@ -137,7 +139,8 @@ struct YAMLParser {
                     stack.append(.mapping(entries, pendingKey: nil, start, anchor: anchor))
                 } else {
                     if node.scalar == nil {
-                        log.error("a key must be a plain name, not \(node.kindName)", at: node.location)
+                        log.error(
+                            "a key must be a plain name, not \(node.kindName)", at: node.location)
                     }
                     stack.append(.mapping(entries, pendingKey: node, start, anchor: anchor))
                 }

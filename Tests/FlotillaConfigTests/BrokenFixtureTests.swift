@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import FlotillaConfig
 
 struct BrokenCase: Sendable, CustomTestStringConvertible {
