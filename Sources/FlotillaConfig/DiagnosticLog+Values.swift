@@ -17,6 +17,10 @@ extension DiagnosticLog {
             guard let name = entry.key.scalar else { continue }
             if known.contains(name) {
                 fields.entries.append((name, entry.key, entry.value))
+            } else if name == "<<" {
+                error(
+                    "YAML merge keys (<<) are not supported; use an alias for a whole value, or "
+                        + "put shared settings in defaults or a group", at: entry.key.location)
             } else {
                 let hint =
                     NearestName.to(name, in: known).map { "; did you mean '\($0)'?" }

@@ -97,6 +97,18 @@ import Testing
         #expect(playbook.stages[0].steps[0].kind == .run("make\n\tindented\n"))
     }
 
+    @Test func aPlaybookSavedWithCRLFGivesRunScriptsWithLFOnly() throws {
+        let folder = Fixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try write(
+            [
+                "p.yml": "hosts: all\r\nstages:\r\n  - steps:\r\n      - run: |\r\n"
+                    + "          set -e\r\n          make\r\n"
+            ], in: folder)
+        let playbook = try Playbook.load(path: folder + "/p.yml")
+        #expect(playbook.stages[0].steps[0].kind == .run("set -e\nmake\n"))
+    }
+
     @Test func aCRLFScriptIsConvertedWhenTheStepAsksForIt() throws {
         let folder = Fixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

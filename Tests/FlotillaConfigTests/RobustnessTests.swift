@@ -57,3 +57,29 @@ import Testing
                 "error: a key must be a plain name, not a list"))
     }
 }
+
+@Suite struct AliasTests {
+    @Test func anAliasRepeatsAWholeValueAndAMergeKeyIsExplained() throws {
+        let folder = Fixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/inv.yml"
+        try """
+            hosts:
+              web-1: { vars: &shared { tier: web } }
+              web-2: { vars: *shared }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let inventory = try Inventory.load(
+            files: [file], environment: Fixture.environment, sshConfig: nil)
+        #expect(inventory.host(named: "web-2")?.vars["tier"] == .string("web"))
+
+        try "hosts:\n  web-1: &a { port: 2222 }\n  web-2: { <<: *a }\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try Inventory.load(files: [file], environment: Fixture.environment, sshConfig: nil)
+            Issue.record("a merge key was accepted")
+        } catch {
+            #expect(error.rendered().hasPrefix(
+                "\(file):3:12: error: YAML merge keys (<<) are not supported"))
+        }
+    }
+}
