@@ -131,7 +131,10 @@ extension Playbook {
         var loader = PlaybookLoader(path: path)
         let playbook = loader.load()
         try loader.log.check()
-        return playbook!
+        guard let playbook else {
+            throw DiagnosticError([Diagnostic(at: nil, "cannot read playbook \(path)")])
+        }
+        return playbook
     }
 }
 

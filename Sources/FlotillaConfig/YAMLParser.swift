@@ -103,7 +103,10 @@ struct YAMLParser {
                     stack.append(.mapping([], pendingKey: nil, at, anchor: anchor))
                 }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                guard let frame = stack.popLast() else { return nil }
+                guard let frame = stack.popLast() else {
+                    log.error("YAML syntax error: a collection ends that never began", at: at)
+                    return nil
+                }
                 switch frame {
                 case .sequence(let items, let start, let anchor):
                     let node = YAMLNode(.sequence(items), at: start)
