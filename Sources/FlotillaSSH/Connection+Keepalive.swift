@@ -33,8 +33,8 @@ extension Connection {
         if silence >= interval * count {
             markLost(SSHError(
                 .connectionLost, alias: alias, endpoint: endpoint,
-                message: "connection to \(alias) lost after \(DurationText(silence)) without "
-                    + "response; the state of any running command is unknown"))
+                message: "connection to \(alias) lost after \(DurationText(interval * count)) "
+                    + "without response; the state of any running command is unknown"))
             return false
         }
         // A half-sent packet must be finished by its owner before anything else is sent.

@@ -150,7 +150,17 @@ actor Connection {
         let wake = await loop.wait(
             for: [EventLoop.Interest(fd: handle.socket, events: events)],
             deadline: operation.deadline, group: group, cancellable: operation.cancellable)
-        try check(wake)
+        do {
+            try check(wake)
+        } catch {
+            // An abandoned operation cannot finish its packet; holding the turn would stall
+            // every other operation of the session.
+            if outboundOwner == operation.token {
+                outboundOwner = nil
+                loop.kick(group: group)
+            }
+            throw error
+        }
     }
 
     /// Waits on the session socket and other sockets at once (the jump-host bridge).

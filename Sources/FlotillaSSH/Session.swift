@@ -59,6 +59,9 @@ public final class Session: Sendable {
     /// streams drained together; `stdin` is written and then closed. Cancelling the calling
     /// task terminates the remote command and its children. A timeout ends the command
     /// the same way and throws `.commandTimeout`.
+    ///
+    /// The command runs in a subshell of a small POSIX sh wrapper (see `CommandWrapper`), so
+    /// the login shell must understand sh syntax (bash, dash, zsh, ksh; not fish or csh).
     public func exec(
         _ command: String, stdin: [UInt8] = [], timeout: Duration? = nil,
         output: @escaping @Sendable (OutputChunk) -> Void = { _ in }

@@ -18,8 +18,10 @@ struct TCPConnector {
         let deadline = ContinuousClock.now + timeout
         let addresses = try await resolve()
         var lastError: Int32 = ECONNREFUSED
-        for address in addresses {
-            if ContinuousClock.now >= deadline { break }
+        for (index, address) in addresses.enumerated() {
+            // The first address is always tried: a late start (a busy machine) must not
+            // count as a timeout when the socket connects at once.
+            if index > 0 && ContinuousClock.now >= deadline { break }
             let result = await attempt(address, deadline: deadline)
             switch result {
             case .success(let fd):
@@ -27,8 +29,13 @@ struct TCPConnector {
             case .failure(let code):
                 lastError = code
             }
+            if lastError == ECANCELED {
+                throw SSHError(
+                    .cancelled, alias: alias, endpoint: endpoint,
+                    message: "connecting was cancelled")
+            }
         }
-        if ContinuousClock.now >= deadline || lastError == ETIMEDOUT {
+        if lastError == ETIMEDOUT {
             throw SSHError(
                 .connectTimeout, alias: alias, endpoint: endpoint,
                 message: "TCP connect timed out after \(DurationText(timeout)); check the "
@@ -74,8 +81,11 @@ struct TCPConnector {
             return .failure(code)
         }
         if rc != 0 {
+            // A loopback connect completes within microseconds: when this task started late
+            // the deadline may be gone already, and the socket still deserves one look.
+            let grace = max(deadline, ContinuousClock.now + .milliseconds(250))
             let wake = await loop.wait(
-                for: [EventLoop.Interest(fd: fd, events: Int16(POLLOUT))], deadline: deadline,
+                for: [EventLoop.Interest(fd: fd, events: Int16(POLLOUT))], deadline: grace,
                 group: 0, kickable: false, cancellable: true)
             if wake != .ready {
                 Glibc.close(fd)

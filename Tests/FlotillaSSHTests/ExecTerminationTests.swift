@@ -29,7 +29,7 @@ struct ExecTerminationTests {
                 }
                 #expect(error?.code == .commandTimeout)
                 #expect(error?.message.contains("timeout of 1s") == true)
-                #expect(ContinuousClock.now - started < .seconds(15))
+                #expect(ContinuousClock.now - started < .seconds(60))
                 #expect(try await stillRunning(session, "slee[p] \(tag)[12]") == false)
                 // The session is still usable afterwards.
                 #expect(try await run(session, "echo ok").stdout == "ok\n")
@@ -70,7 +70,7 @@ struct ExecTerminationTests {
                         "trap '' TERM; sleep \(tag)5 & wait", timeout: .milliseconds(500))
                 }
                 #expect(error?.code == .commandTimeout)
-                #expect(ContinuousClock.now - started < .seconds(20))
+                #expect(ContinuousClock.now - started < .seconds(60))
                 #expect(try await stillRunning(session, "slee[p] \(tag)5") == false)
             }
         }

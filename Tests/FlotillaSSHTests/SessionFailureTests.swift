@@ -47,7 +47,8 @@ struct SessionFailureTests {
         #expect(error?.code == .connectTimeout)
         #expect(error?.description.hasPrefix(
             "mute (127.0.0.2:\(listener.port)): no SSH banner within 2s") == true)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // A bound against hanging forever (R22); generous because tests share the machine.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("A closed port is refused at once, naming the port")
@@ -138,9 +139,10 @@ struct SessionFailureTests {
                 return
             }
             #expect(error.code == .connectionLost)
-            #expect(error.message.hasPrefix("connection to \(host.name) lost after"))
+            #expect(error.message.hasPrefix(
+                "connection to \(host.name) lost after 2s without response"))
             // Two silent 1s intervals, plus the tick that notices; generous for a busy machine.
-            #expect(ContinuousClock.now - started < .seconds(15))
+            #expect(ContinuousClock.now - started < .seconds(30))
         }
     }
 }

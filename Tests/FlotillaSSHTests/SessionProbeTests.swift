@@ -39,7 +39,7 @@ struct SessionProbeTests {
                 for _ in 0..<20 {
                     #expect(try await session.exec("true").status == .exited(0))
                 }
-                #expect(ContinuousClock.now - started < .seconds(20))
+                #expect(ContinuousClock.now - started < .seconds(60))
             }
         }
     }
