@@ -23,7 +23,8 @@ public struct SandboxOptions: Sendable {
     /// Servers outlive this object and this process (`flotilla sandbox up`); otherwise
     /// they are stopped when the fleet object goes away.
     public var keepRunning: Bool
-    /// How long all servers together may take to answer with an SSH banner.
+    /// How long all servers together may take to answer with an SSH banner: a bound
+    /// against hangs, generous because test machines are often busy.
     public var startTimeout: Duration
     /// `down()` deletes the folder (keys, configs, logs) after stopping the servers.
     public var removeFolderWhenDown: Bool = false
@@ -31,7 +32,7 @@ public struct SandboxOptions: Sendable {
     public init(
         count: Int, folder: String, inventoryPath: String, namePrefix: String = "sandbox-",
         userPerHost: Bool = true, extraServerConfig: String = "", ipv6: Bool = false,
-        keepRunning: Bool = false, startTimeout: Duration = .seconds(30)
+        keepRunning: Bool = false, startTimeout: Duration = .seconds(60)
     ) {
         self.count = count
         self.folder = folder
@@ -85,8 +86,31 @@ public struct SandboxHostStatus: Sendable, Hashable {
 }
 
 public struct SandboxError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        /// The options cannot make a fleet (no hosts, a name too long for a Unix user).
+        case invalidOptions
+        /// A fleet is already running in the folder.
+        case alreadyRunning
+        /// No fleet is recorded in the folder.
+        case noFleet
+        /// No host of that name in the fleet.
+        case unknownHost
+        /// No free port could be found or kept.
+        case noFreePort
+        /// An sshd exited while starting; the message quotes its log.
+        case serverFailed
+        /// Servers did not answer with a banner in time.
+        case startTimeout
+        /// Preparing the fleet failed: keys, users, sudo, files.
+        case setup
+    }
+
+    public var code: Code
     /// What went wrong and what to do next.
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, code: Code = .setup) {
+        self.code = code
+        self.message = message
+    }
     public var description: String { message }
 }

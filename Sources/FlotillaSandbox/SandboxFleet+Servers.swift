@@ -82,7 +82,8 @@ extension SandboxFleet {
         func launch(_ index: Int) throws(SandboxError) {
             if !keepPorts || state.servers[index].port == 0 {
                 guard let port = LoopbackProbe.freePort(alsoIPv6: state.ipv6) else {
-                    throw SandboxError("no free port on 127.0.0.1 for a sandbox server")
+                    throw SandboxError(
+                        "no free port on 127.0.0.1 for a sandbox server", code: .noFreePort)
                 }
                 state.servers[index].port = port
                 // A fresh log, so an earlier bind failure is not read again.
@@ -116,7 +117,8 @@ extension SandboxFleet {
                     }
                     throw SandboxError(
                         "sshd for \(server.name) (127.0.0.1:\(server.port)) \(ending) "
-                            + "while starting:\n\(server.logTail)\nsee \(server.logFile)")
+                            + "while starting:\n\(server.logTail)\nsee \(server.logFile)",
+                        code: keepPorts && server.logShowsPortTaken ? .noFreePort : .serverFailed)
                 }
                 // Only a server that says it holds its port is probed: the port may belong
                 // to another fleet's server when this one lost the race for it.
@@ -134,7 +136,8 @@ extension SandboxFleet {
                     throw SandboxError(
                         "sandbox servers did not answer within \(timeout): "
                             + "\(names.joined(separator: ", ")); see their sshd.log files "
-                            + "under \(state.servers[0].folder)/..")
+                            + "under \(state.servers[0].folder)/..",
+                        code: .startTimeout)
                 }
                 usleep(20_000)
             }
@@ -166,6 +169,7 @@ extension SandboxFleet {
 
     private func unknownHost(_ name: String) -> SandboxError {
         let names = hosts.map(\.name).joined(separator: ", ")
-        return SandboxError("no host \(name) in the sandbox fleet (hosts: \(names))")
+        return SandboxError(
+            "no host \(name) in the sandbox fleet (hosts: \(names))", code: .unknownHost)
     }
 }

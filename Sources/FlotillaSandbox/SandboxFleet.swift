@@ -46,7 +46,8 @@ public final class SandboxFleet: Sendable {
     public static func up(_ options: SandboxOptions) throws(SandboxError) -> SandboxFleet {
         guard options.count >= 1 else {
             throw SandboxError(
-                "a sandbox fleet needs at least one host (asked for \(options.count))")
+                "a sandbox fleet needs at least one host (asked for \(options.count))",
+                code: .invalidOptions)
         }
         let folder = absolute(options.folder)
         let inventoryPath = absolute(options.inventoryPath)
@@ -215,6 +216,6 @@ public final class SandboxFleet: Sendable {
         else { return }
         throw SandboxError(
             "a sandbox fleet is already running in \(folder) (\(running.count) servers); "
-                + "stop it first with `flotilla sandbox down`")
+                + "stop it first with `flotilla sandbox down`", code: .alreadyRunning)
     }
 }

@@ -22,7 +22,7 @@ struct SandboxState: Sendable, Codable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SandboxError(
                 "no sandbox fleet in \(folder) (\(path) is missing); "
-                    + "start one with `flotilla sandbox up`")
+                    + "start one with `flotilla sandbox up`", code: .noFleet)
         }
         do {
             return try JSONDecoder().decode(SandboxState.self, from: data)

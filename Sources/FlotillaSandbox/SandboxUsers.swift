@@ -30,7 +30,7 @@ enum SandboxUsers {
         else {
             throw SandboxError(
                 "the host name \(host) cannot make the Unix user \(name); use a shorter "
-                    + "name prefix of letters, digits and dashes")
+                    + "name prefix of letters, digits and dashes", code: .invalidOptions)
         }
         lock.lock()
         defer { lock.unlock() }

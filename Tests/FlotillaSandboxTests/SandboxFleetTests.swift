@@ -191,4 +191,42 @@ struct SandboxFleetTests {
             #expect(clock.now - started < .seconds(60))
         }
     }
+
+    @Test("A second fleet in a running fleet's folder is refused, and unknown hosts are named")
+    func refusesDoubleStart() async throws {
+        let options = try SandboxOptions.temporary(count: 1, namePrefix: "fleet-twice-")
+        try await SandboxFleet.withFleet(options) { fleet in
+            #expect {
+                _ = try SandboxFleet.up(options)
+            } throws: { error in
+                (error as? SandboxError)?.code == .alreadyRunning
+            }
+            #expect {
+                try fleet.stop("fleet-twice-9")
+            } throws: { error in
+                let error = error as? SandboxError
+                return error?.code == .unknownHost
+                    && error?.message == "no host fleet-twice-9 in the sandbox fleet "
+                    + "(hosts: fleet-twice-1)"
+            }
+            #expect(fleet.hosts[0].pid != 0)
+        }
+    }
+
+    @Test("Extra sshd_config lines reach every server, and IPv6 adds [::1] lines")
+    func extraConfigAndIPv6() async throws {
+        let options = try SandboxOptions.temporary(
+            count: 2, namePrefix: "fleet-extra-", userPerHost: false,
+            extraServerConfig: "Banner /etc/hostname", ipv6: true)
+        try await SandboxFleet.withFleet(options) { fleet in
+            for host in fleet.hosts {
+                let config = try String(contentsOfFile: host.configFile, encoding: .utf8)
+                #expect(config.hasSuffix("\nBanner /etc/hostname\n"))
+                #expect(config.contains("ListenAddress [::1]:\(host.port)\n"))
+            }
+            let knownHosts = try String(contentsOfFile: fleet.knownHostsFile, encoding: .utf8)
+            let v6 = knownHosts.split(separator: "\n").filter { $0.hasPrefix("[::1]:") }
+            #expect(v6.count == 6)
+        }
+    }
 }
