@@ -20,7 +20,8 @@ public func fuzzConfigLoading(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CI
     _ = data.withUnsafeBytes { fwrite($0.baseAddress, 1, count, handle) }
     fclose(handle)
 
-    let inventory = try? Inventory.load(files: [file], environment: ["HOME": scratch], sshConfig: nil)
+    let inventory = try? Inventory.load(
+        files: [file], environment: ["HOME": scratch], sshConfig: nil)
     if let inventory {
         _ = try? inventory.select("all,!x*,&y")
     }

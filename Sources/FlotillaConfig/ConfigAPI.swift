@@ -41,15 +41,19 @@ public struct Inventory: Sendable {
             return try load(files: explicit, environment: environment, sshConfig: sshConfig)
         }
         if let fromEnvironment = environment["FLOTILLA_INVENTORY"], !fromEnvironment.isEmpty {
-            return try load(files: [fromEnvironment], environment: environment, sshConfig: sshConfig)
+            return try load(
+                files: [fromEnvironment], environment: environment, sshConfig: sshConfig)
         }
         if FileManager.default.fileExists(atPath: "inventory.yml") {
-            return try load(files: ["inventory.yml"], environment: environment, sshConfig: sshConfig)
+            return try load(
+                files: ["inventory.yml"], environment: environment, sshConfig: sshConfig)
         }
-        throw DiagnosticError([Diagnostic(
-            at: nil,
-            "no inventory: pass -i FILE, set FLOTILLA_INVENTORY, or create inventory.yml in "
-                + "the current folder")])
+        throw DiagnosticError([
+            Diagnostic(
+                at: nil,
+                "no inventory: pass -i FILE, set FLOTILLA_INVENTORY, or create inventory.yml in "
+                    + "the current folder")
+        ])
     }
 
     public func host(named name: String) -> InventoryHost? {
@@ -127,7 +131,10 @@ extension Playbook {
         var loader = PlaybookLoader(path: path)
         let playbook = loader.load()
         try loader.log.check()
-        return playbook!
+        guard let playbook else {
+            throw DiagnosticError([Diagnostic(at: nil, "cannot read playbook \(path)")])
+        }
+        return playbook
     }
 }
 
@@ -158,7 +165,8 @@ public struct Secrets: Sendable {
             {
             case .success(let value): values[declaration.name] = value
             case .failure(let problem):
-                log.error("secret '\(declaration.name)': \(problem.message)", at: declaration.location)
+                log.error(
+                    "secret '\(declaration.name)': \(problem.message)", at: declaration.location)
             }
         }
         try log.check()
@@ -187,7 +195,9 @@ public struct Secrets: Sendable {
                 }
             }
         }
-        return pieces.filter { $0.count >= 4 }.sorted { $0.count > $1.count || ($0.count == $1.count && $0 < $1) }
+        return pieces.filter { $0.count >= 4 }.sorted {
+            $0.count > $1.count || ($0.count == $1.count && $0 < $1)
+        }
     }
 }
 

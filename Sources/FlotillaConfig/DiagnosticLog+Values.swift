@@ -1,29 +1,15 @@
 // Typed reading of YAML nodes. Each reader reports a wrong value at the value's own position
 // and returns nil, so loading goes on and every mistake of a file is found in one pass.
 
-/// The keys of one mapping, checked against the keys allowed there.
-struct Fields {
-    var entries: [(name: String, key: YAMLNode, value: YAMLNode)]
-    var location: SourceLocation
-
-    subscript(name: String) -> YAMLNode? {
-        entries.first { $0.name == name }?.value
-    }
-
-    func has(_ name: String) -> Bool { self[name] != nil }
-
-    func keyLocation(_ name: String) -> SourceLocation? {
-        entries.first { $0.name == name }?.key.location
-    }
-}
-
 extension DiagnosticLog {
     /// The entries of a mapping; unknown keys are errors that suggest the nearest known one.
     /// An empty value (`web-1:`) reads as an empty mapping.
     mutating func fields(_ node: YAMLNode, known: [String], what: String) -> Fields? {
         if node.isNull { return Fields(entries: [], location: node.location) }
         guard case .mapping(let entries) = node.content else {
-            error("\(what) must be a mapping of keys to values, not \(node.kindName)", at: node.location)
+            error(
+                "\(what) must be a mapping of keys to values, not \(node.kindName)",
+                at: node.location)
             return nil
         }
         var fields = Fields(entries: [], location: node.location)
@@ -31,8 +17,13 @@ extension DiagnosticLog {
             guard let name = entry.key.scalar else { continue }
             if known.contains(name) {
                 fields.entries.append((name, entry.key, entry.value))
+            } else if name == "<<" {
+                error(
+                    "YAML merge keys (<<) are not supported; use an alias for a whole value, or "
+                        + "put shared settings in defaults or a group", at: entry.key.location)
             } else {
-                let hint = NearestName.to(name, in: known).map { "; did you mean '\($0)'?" }
+                let hint =
+                    NearestName.to(name, in: known).map { "; did you mean '\($0)'?" }
                     ?? "; known keys are " + known.map { "'\($0)'" }.joined(separator: ", ")
                 error("unknown key '\(name)' in \(what)\(hint)", at: entry.key.location)
             }
@@ -46,7 +37,9 @@ extension DiagnosticLog {
     ) -> [(name: String, key: YAMLNode, value: YAMLNode)] {
         if node.isNull { return [] }
         guard case .mapping(let entries) = node.content else {
-            error("\(what) must be a mapping of names to values, not \(node.kindName)", at: node.location)
+            error(
+                "\(what) must be a mapping of names to values, not \(node.kindName)",
+                at: node.location)
             return []
         }
         return entries.compactMap { entry in
@@ -76,7 +69,8 @@ extension DiagnosticLog {
         guard node.style == .plain, let text = node.scalar, let value = Int(text),
             range.contains(value)
         else {
-            let bounds = range.upperBound == Int.max
+            let bounds =
+                range.upperBound == Int.max
                 ? "a whole number of at least \(range.lowerBound)"
                 : "a whole number from \(range.lowerBound) to \(range.upperBound)"
             error("'\(key)' must be \(bounds), not \(describe(node))", at: node.location)
@@ -87,7 +81,9 @@ extension DiagnosticLog {
 
     mutating func duration(_ node: YAMLNode, _ key: String) -> Duration? {
         guard let text = node.scalar, !node.isNull else {
-            error("'\(key)' must be a duration like 90s, 15m or 1h, not \(node.kindName)", at: node.location)
+            error(
+                "'\(key)' must be a duration like 90s, 15m or 1h, not \(node.kindName)",
+                at: node.location)
             return nil
         }
         if let duration = DurationText.parse(text) { return duration }
@@ -123,7 +119,8 @@ extension DiagnosticLog {
             }
             return result
         case .mapping:
-            error("'\(key)' must be a text value or a list of them, not a mapping", at: node.location)
+            error(
+                "'\(key)' must be a text value or a list of them, not a mapping", at: node.location)
             return nil
         }
     }
@@ -131,7 +128,9 @@ extension DiagnosticLog {
     /// A mapping of names to text values (`env:`).
     mutating func stringMap(_ node: YAMLNode, _ key: String) -> [String: String]? {
         guard case .mapping = node.content else {
-            error("'\(key)' must be a mapping of names to values, not \(node.kindName)", at: node.location)
+            error(
+                "'\(key)' must be a mapping of names to values, not \(node.kindName)",
+                at: node.location)
             return nil
         }
         var result: [String: String] = [:]
@@ -175,7 +174,9 @@ extension DiagnosticLog {
     mutating func hostCount(_ node: YAMLNode, _ key: String, minimum: Int) -> HostCount? {
         if let text = node.scalar, text.hasSuffix("%") {
             guard let percent = Int(text.dropLast()), (minimum...100).contains(percent) else {
-                error("'\(key)' must be a percentage from \(minimum)% to 100%, not '\(text)'", at: node.location)
+                error(
+                    "'\(key)' must be a percentage from \(minimum)% to 100%, not '\(text)'",
+                    at: node.location)
                 return nil
             }
             return .percent(percent)

@@ -29,13 +29,20 @@ enum DurationText {
 
     /// The same duration written back the short way, for listings.
     static func format(_ duration: Duration) -> String {
-        let ms = duration.components.seconds * 1000
+        let ms =
+            duration.components.seconds * 1000
             + duration.components.attoseconds / 1_000_000_000_000_000
         if ms % 1000 != 0 { return "\(ms)ms" }
         var seconds = ms / 1000
         var text = ""
-        if seconds >= 3600 { text += "\(seconds / 3600)h"; seconds %= 3600 }
-        if seconds >= 60 { text += "\(seconds / 60)m"; seconds %= 60 }
+        if seconds >= 3600 {
+            text += "\(seconds / 3600)h"
+            seconds %= 3600
+        }
+        if seconds >= 60 {
+            text += "\(seconds / 60)m"
+            seconds %= 60
+        }
         if seconds > 0 || text.isEmpty { text += "\(seconds)s" }
         return text
     }

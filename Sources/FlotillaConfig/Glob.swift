@@ -1,9 +1,9 @@
 // Shell-style wildcards (`*`, `?`, `[…]`) for host patterns and `~/.ssh/config` blocks.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 enum Glob {

@@ -3,9 +3,9 @@
 // literal is never split at its last colon (R10): `2001:db8::10:2222` is an address.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 struct HostAddress: Sendable, Hashable {
@@ -21,9 +21,10 @@ struct HostAddress: Sendable, Hashable {
     static func parse(_ text: String) -> Result<(HostAddress, warning: String?), Problem> {
         if text.isEmpty { return .failure(Problem(message: "the address is empty")) }
         if text.contains("%") {
-            return .failure(Problem(
-                message: "'\(text)': addresses with a zone (%interface) are not supported; "
-                    + "use a global or unique-local IPv6 address"))
+            return .failure(
+                Problem(
+                    message: "'\(text)': addresses with a zone (%interface) are not supported; "
+                        + "use a global or unique-local IPv6 address"))
         }
         if text.hasPrefix("[") { return parseBracketed(text) }
 
@@ -37,8 +38,9 @@ struct HostAddress: Sendable, Hashable {
         if colons == 1 {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
             guard let port = Int(parts[1]), (1...65535).contains(port) else {
-                return .failure(Problem(
-                    message: "'\(text)': the part after ':' must be a port from 1 to 65535"))
+                return .failure(
+                    Problem(
+                        message: "'\(text)': the part after ':' must be a port from 1 to 65535"))
             }
             return checkName(String(parts[0])).map { (HostAddress(host: $0, port: port), nil) }
         }
@@ -59,9 +61,10 @@ struct HostAddress: Sendable, Hashable {
         if rest.isEmpty { return .success((HostAddress(host: inner, port: nil), nil)) }
         guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (1...65535).contains(port)
         else {
-            return .failure(Problem(
-                message: "'\(text)': after ']' only ':PORT' may follow, with a port from 1 "
-                    + "to 65535"))
+            return .failure(
+                Problem(
+                    message: "'\(text)': after ']' only ':PORT' may follow, with a port from 1 "
+                        + "to 65535"))
         }
         return .success((HostAddress(host: inner, port: port), nil))
     }
@@ -88,8 +91,9 @@ struct HostAddress: Sendable, Hashable {
             $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_")
         }
         guard allowed, !name.hasPrefix("-"), !name.hasPrefix(".") else {
-            return .failure(Problem(
-                message: "'\(name)' is not a host name, an IPv4 address or an IPv6 address"))
+            return .failure(
+                Problem(
+                    message: "'\(name)' is not a host name, an IPv4 address or an IPv6 address"))
         }
         return .success(name)
     }

@@ -19,10 +19,12 @@ struct HostPattern: Sendable {
         terms = text.split(separator: ",").compactMap { raw in
             let item = raw.trimmingCharacters(in: .whitespaces)
             if item.hasPrefix("!") {
-                return Term(op: .exclude, text: item.dropFirst().trimmingCharacters(in: .whitespaces))
+                return Term(
+                    op: .exclude, text: item.dropFirst().trimmingCharacters(in: .whitespaces))
             }
             if item.hasPrefix("&") {
-                return Term(op: .intersect, text: item.dropFirst().trimmingCharacters(in: .whitespaces))
+                return Term(
+                    op: .intersect, text: item.dropFirst().trimmingCharacters(in: .whitespaces))
             }
             return item.isEmpty ? nil : Term(op: .union, text: item)
         }
@@ -64,9 +66,11 @@ struct HostPattern: Sendable {
         for text: String, in inventory: Inventory, at location: SourceLocation?
     ) -> [Diagnostic] {
         guard let pattern = HostPattern(text) else {
-            return [Diagnostic(
-                at: location,
-                "'\(text)' is not a host pattern; name hosts or groups, like web,!web-3")]
+            return [
+                Diagnostic(
+                    at: location,
+                    "'\(text)' is not a host pattern; name hosts or groups, like web,!web-3")
+            ]
         }
         let known = inventory.hosts.map(\.name) + inventory.groups.keys.sorted() + ["all"]
         return pattern.unknownNames(in: inventory).map { name in

@@ -65,7 +65,9 @@ struct InventoryLoader {
             return
         }
         guard let root = YAMLParser.parse(Array(data), file: file, log: &log) else { return }
-        guard let fields = log.fields(root, known: ["defaults", "groups", "hosts"], what: "an inventory")
+        guard
+            let fields = log.fields(
+                root, known: ["defaults", "groups", "hosts"], what: "an inventory")
         else { return }
         let reader = HostSettingsReader(
             folder: LocalPath.folder(of: file), environment: environment, home: home)
@@ -82,15 +84,17 @@ struct InventoryLoader {
         }
         if let node = fields["hosts"] {
             for entry in log.namedEntries(node, what: "'hosts'") {
-                guard let layer = log.fields(
-                    entry.value, known: HostSettings.hostKeys, what: "host '\(entry.name)'")
+                guard
+                    let layer = log.fields(
+                        entry.value, known: HostSettings.hostKeys, what: "host '\(entry.name)'")
                 else { continue }
                 let settings = reader.read(layer, log: &log)
                 if let index = hosts.firstIndex(where: { $0.name == entry.name }) {
                     hosts[index].settings.overlay(settings)
                 } else {
-                    hosts.append(HostDefinition(
-                        name: entry.name, settings: settings, location: entry.key.location))
+                    hosts.append(
+                        HostDefinition(
+                            name: entry.name, settings: settings, location: entry.key.location))
                 }
             }
         }
@@ -127,7 +131,8 @@ struct InventoryLoader {
         }
         guard case .sequence(let items) = node.content else {
             if !node.isNull {
-                log.error("'\(key)' must be a list of names, not \(node.kindName)", at: node.location)
+                log.error(
+                    "'\(key)' must be a list of names, not \(node.kindName)", at: node.location)
             }
             return []
         }
@@ -242,7 +247,8 @@ struct InventoryLoader {
         let names = merged.map(\.name)
         var looped: Set<String> = []
         for host in hosts {
-            guard let jump = host.settings.jump ?? merged.first(where: { $0.name == host.name })?.jump
+            guard
+                let jump = host.settings.jump ?? merged.first(where: { $0.name == host.name })?.jump
             else { continue }
             let at = host.settings.jumpLocation ?? host.location
             if jump == host.name {
@@ -261,8 +267,8 @@ struct InventoryLoader {
                 if seen.contains(current) {
                     guard !looped.contains(host.name) else { break }
                     looped.formUnion(seen)
-                    log.error(
-                        "jumps form a loop: " + (seen + [current]).joined(separator: " → "), at: at)
+                    let loop = (seen + [current]).joined(separator: " → ")
+                    log.error("jumps form a loop: \(loop)", at: at)
                     break
                 }
                 seen.append(current)
@@ -291,7 +297,8 @@ struct InventoryLoader {
             switch HostAddress.parse(hostName.value) {
             case .success(let (parsed, _)): address = parsed.host
             case .failure(let problem):
-                log.error("bad HostName for '\(host.name)': \(problem.message)", at: hostName.location)
+                log.error(
+                    "bad HostName for '\(host.name)': \(problem.message)", at: hostName.location)
             }
         }
         if address == nil {
@@ -315,8 +322,10 @@ struct InventoryLoader {
         }
         if settings.user == nil { settings.user = ssh.user?.value }
         if settings.identities == nil, !ssh.identityFiles.isEmpty {
-            let files = ssh.identityFiles.map { LocalPath.resolve($0.value, folder: "", home: home) }
-                .filter { FileManager.default.fileExists(atPath: $0) }
+            let files = ssh.identityFiles.map {
+                LocalPath.resolve($0.value, folder: "", home: home)
+            }
+            .filter { FileManager.default.fileExists(atPath: $0) }
             if !files.isEmpty { settings.identities = files.map { .file($0) } }
         }
         if settings.jump == nil, let proxy = ssh.proxyJump, proxy.value.lowercased() != "none" {

@@ -35,7 +35,8 @@ struct PlanResolver {
         for problem in problems {
             var message = problem.message
             if hosts.count > 1 {
-                let names = problem.hosts.count == hosts.count
+                let names =
+                    problem.hosts.count == hosts.count
                     ? "on every host"
                     : (problem.hosts.count == 1 ? "on host " : "on hosts ")
                         + problem.hosts.prefix(3).joined(separator: ", ")
@@ -103,7 +104,8 @@ struct PlanResolver {
             guard var contents = read(path, at: step.fieldLocations["script"]) else { return nil }
             if step.lineEndings == .normalize { contents = Self.normalizingLineEndings(contents) }
             kind = .script(
-                localPath: LocalPath.join(playbookDir, path), contents: contents, args: renderedArgs)
+                localPath: LocalPath.join(playbookDir, path), contents: contents, args: renderedArgs
+            )
         case .upload(let from, let to):
             kind = render(to, "to", &context).map {
                 .upload(localPath: LocalPath.join(playbookDir, from), to: $0)
@@ -130,7 +132,9 @@ struct PlanResolver {
             if let name {
                 value = secrets.values[name]
                 if value == nil {
-                    report("secret '\(name)' was not resolved", at: step.fieldLocations["secret"], context)
+                    report(
+                        "secret '\(name)' was not resolved", at: step.fieldLocations["secret"],
+                        context)
                 }
             } else if let content {
                 value = render(content, "content", &context, confidential: true)
@@ -252,9 +256,15 @@ struct PlanResolver {
         return Array(rendered.utf8)
     }
 
-    private mutating func report(_ message: String, at location: SourceLocation?, _ context: StepContext) {
-        if let index = problems.firstIndex(where: { $0.location == location && $0.message == message }) {
-            if !problems[index].hosts.contains(context.host) { problems[index].hosts.append(context.host) }
+    private mutating func report(
+        _ message: String, at location: SourceLocation?, _ context: StepContext
+    ) {
+        if let index = problems.firstIndex(where: {
+            $0.location == location && $0.message == message
+        }) {
+            if !problems[index].hosts.contains(context.host) {
+                problems[index].hosts.append(context.host)
+            }
         } else {
             problems.append((location, message, [context.host]))
         }

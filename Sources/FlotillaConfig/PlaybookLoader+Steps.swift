@@ -47,7 +47,8 @@ extension PlaybookLoader {
             if let at = fields.keyLocation(key) { log.error(reason, at: at) }
         }
         if kind != "secret" || fields.has("secret") {
-            let message = fields.has("secret")
+            let message =
+                fields.has("secret")
                 ? "a secret step takes 'secret: NAME' or 'content:', not both"
                 : "'content' is only for secret steps (content: with to:, and no other kind)"
             reject("content", message)
@@ -61,7 +62,8 @@ extension PlaybookLoader {
         }
         if !writesFile {
             for key in Self.fileKeys {
-                reject(key, "'\(key)' is only for steps that write a file (upload, template, secret)")
+                reject(
+                    key, "'\(key)' is only for steps that write a file (upload, template, secret)")
             }
         }
     }
@@ -73,7 +75,9 @@ extension PlaybookLoader {
             to = templated(node, "to")
         } else if needsTo {
             let article = key == "upload" ? "an" : "a"
-            log.error("\(article) \(key) step needs 'to:', the path to write on the host", at: fields.location)
+            log.error(
+                "\(article) \(key) step needs 'to:', the path to write on the host",
+                at: fields.location)
             return nil
         }
 
@@ -121,7 +125,9 @@ extension PlaybookLoader {
             else { return nil }
             return .secret(name: nil, content: content, to: to)
         default:
-            guard let node = fields["fetch"], let from = templated(node, "fetch") else { return nil }
+            guard let node = fields["fetch"], let from = templated(node, "fetch") else {
+                return nil
+            }
             return .fetch(from: from, to: to)
         }
     }
@@ -143,18 +149,23 @@ extension PlaybookLoader {
         if let node = fields["env"], let env = log.stringMap(node, "env") {
             for entry in log.namedEntries(node, what: "'env'") {
                 step.fieldLocations["env.\(entry.name)"] = entry.value.location
-                if let text = entry.value.scalar { checkTemplate(text, at: entry.value.location, confidential: true) }
+                if let text = entry.value.scalar {
+                    checkTemplate(text, at: entry.value.location, confidential: true)
+                }
             }
             step.env = env
         }
         if let node = fields["timeout"] { step.timeout = log.duration(node, "timeout") }
-        if let node = fields["retries"] { step.retries = log.int(node, "retries", in: 0...1000) ?? 0 }
+        if let node = fields["retries"] {
+            step.retries = log.int(node, "retries", in: 0...1000) ?? 0
+        }
         if let node = fields["delay"] { step.delay = log.duration(node, "delay") ?? .seconds(1) }
         if let node = fields["creates"] { step.creates = templated(node, "creates") }
         if let node = fields["unless"] { step.unless = templated(node, "unless") }
         if let node = fields["when"], let pattern = log.string(node, "when") {
             if HostPattern(pattern) == nil {
-                log.error("'when' must be a host pattern, like canary or web,!web-3", at: node.location)
+                log.error(
+                    "'when' must be a host pattern, like canary or web,!web-3", at: node.location)
             }
             step.when = pattern
         }
@@ -238,7 +249,8 @@ extension PlaybookLoader {
 
     /// A script with CR line endings fails on the host with baffling errors (R15): refuse it
     /// before anything is uploaded, unless the step asks to convert it.
-    private mutating func checkScript(_ file: String, normalize: Bool, at location: SourceLocation) {
+    private mutating func checkScript(_ file: String, normalize: Bool, at location: SourceLocation)
+    {
         guard checkLocalFile(file, key: "script", directoryAllowed: false, at: location),
             !normalize, let data = FileManager.default.contents(atPath: localPath(file)),
             let index = data.firstIndex(of: UInt8(ascii: "\r"))
@@ -256,7 +268,9 @@ extension PlaybookLoader {
         let text = String(decoding: data, as: UTF8.self)
         if case .failure(let error) = Template.parse(text) {
             log.addSource(file: path, text: text)
-            log.error(error.message, at: SourceLocation(file: path, line: error.line, column: error.column))
+            log.error(
+                error.message,
+                at: SourceLocation(file: path, line: error.line, column: error.column))
         }
     }
 }

@@ -39,9 +39,13 @@ struct PlaybookLoader {
                 log.error("'hosts' is not a host pattern: '\(playbook.hosts)'", at: node.location)
             }
         } else {
-            log.error("a playbook needs 'hosts:', the pattern of hosts it runs on (e.g. hosts: all)", at: fields.location)
+            log.error(
+                "a playbook needs 'hosts:', the pattern of hosts it runs on (e.g. hosts: all)",
+                at: fields.location)
         }
-        if let node = fields["serial"] { playbook.serial = log.hostCount(node, "serial", minimum: 1) }
+        if let node = fields["serial"] {
+            playbook.serial = log.hostCount(node, "serial", minimum: 1)
+        }
         if let node = fields["max_failures"] {
             playbook.maxFailures = log.hostCount(node, "max_failures", minimum: 0)
         }
@@ -77,7 +81,9 @@ struct PlaybookLoader {
         if let node = fields["stages"] {
             playbook.stages = readStages(node)
         } else {
-            log.error("a playbook needs 'stages:', a list of stages with their steps", at: fields.location)
+            log.error(
+                "a playbook needs 'stages:', a list of stages with their steps", at: fields.location
+            )
         }
         playbook.warnings = log.warnings
         return playbook
@@ -92,7 +98,8 @@ struct PlaybookLoader {
             guard let source = SecretSource(parsing: text) else {
                 log.error(
                     "secret '\(entry.name)' must come from env:NAME, file:PATH or command:CMD; "
-                        + "the value itself does not belong in a playbook", at: entry.value.location)
+                        + "the value itself does not belong in a playbook", at: entry.value.location
+                )
                 continue
             }
             if case .file(let file) = source {
@@ -103,8 +110,9 @@ struct PlaybookLoader {
                             + "\(resolved))", at: entry.value.location)
                 }
             }
-            declarations.append(SecretDeclaration(
-                name: entry.name, source: source, location: entry.value.location))
+            declarations.append(
+                SecretDeclaration(
+                    name: entry.name, source: source, location: entry.value.location))
         }
         return declarations
     }
@@ -120,8 +128,9 @@ struct PlaybookLoader {
         }
         var stages: [Stage] = []
         for (index, item) in items.enumerated() {
-            guard let fields = log.fields(
-                item, known: ["name", "parallel", "steps"], what: "a stage")
+            guard
+                let fields = log.fields(
+                    item, known: ["name", "parallel", "steps"], what: "a stage")
             else { continue }
             var stage = Stage(name: "stage \(index + 1)", steps: [], location: item.location)
             if let node = fields["name"], let name = log.string(node, "name") {
@@ -141,13 +150,17 @@ struct PlaybookLoader {
                 continue
             }
             guard case .sequence(let stepNodes) = stepsNode.content else {
-                log.error("'steps' must be a list of steps, not \(stepsNode.kindName)", at: stepsNode.location)
+                log.error(
+                    "'steps' must be a list of steps, not \(stepsNode.kindName)",
+                    at: stepsNode.location)
                 continue
             }
             stage.steps = stepNodes.compactMap { readStep($0, what: "a step") }
             stages.append(stage)
         }
-        if items.isEmpty { log.error("'stages' is empty; a playbook needs at least one stage", at: node.location) }
+        if items.isEmpty {
+            log.error("'stages' is empty; a playbook needs at least one stage", at: node.location)
+        }
         return stages
     }
 }

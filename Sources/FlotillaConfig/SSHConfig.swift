@@ -46,14 +46,16 @@ struct SSHConfig: Sendable {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let (key, value) = splitOption(line) else { continue }
-            let column = rawLine.distance(
-                from: rawLine.startIndex,
-                to: rawLine.firstIndex { !$0.isWhitespace } ?? rawLine.startIndex) + 1
+            let column =
+                rawLine.distance(
+                    from: rawLine.startIndex,
+                    to: rawLine.firstIndex { !$0.isWhitespace } ?? rawLine.startIndex) + 1
             let location = SourceLocation(file: file, line: index + 1, column: column)
             switch key {
             case "host":
                 config.blocks.append(current)
-                current = Block(patterns: value.split(whereSeparator: \.isWhitespace).map(String.init))
+                current = Block(
+                    patterns: value.split(whereSeparator: \.isWhitespace).map(String.init))
             case "match":
                 config.blocks.append(current)
                 current = Block(patterns: [])

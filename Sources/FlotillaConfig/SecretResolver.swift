@@ -61,16 +61,19 @@ enum SecretResolver {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 process.terminate()
-                return .failure(Problem(
-                    message: "command '\(command)' did not finish within "
-                        + "\(DurationText.format(commandTimeout))"))
+                return .failure(
+                    Problem(
+                        message: "command '\(command)' did not finish within "
+                            + "\(DurationText.format(commandTimeout))"))
             }
             Thread.sleep(forTimeInterval: 0.01)
         }
         let data = reader.finish()
         guard process.terminationStatus == 0 else {
-            return .failure(Problem(
-                message: "command '\(command)' exited with status \(process.terminationStatus)"))
+            return .failure(
+                Problem(
+                    message: "command '\(command)' exited with status \(process.terminationStatus)")
+            )
         }
         var value = String(decoding: data, as: UTF8.self)
         while value.hasSuffix("\n") || value.hasSuffix("\r") { value.removeLast() }

@@ -69,16 +69,19 @@ struct Template: Sendable, Hashable {
                 let quote = text[cursor]
                 let afterQuote = text.index(after: cursor)
                 guard let end = text[afterQuote...].firstIndex(of: quote) else {
-                    return .failure(SyntaxError(
-                        message: "unclosed quote in '{{'", line: startLine, column: startColumn))
+                    return .failure(
+                        SyntaxError(
+                            message: "unclosed quote in '{{'", line: startLine, column: startColumn)
+                    )
                 }
                 quoted = String(text[afterQuote..<end])
                 cursor = text.index(after: end)
             }
             guard let close = text[cursor...].range(of: "}}") else {
-                return .failure(SyntaxError(
-                    message: "'{{' is never closed by '}}'; to write braces literally, use "
-                        + "{{ '{{' }}", line: startLine, column: startColumn))
+                return .failure(
+                    SyntaxError(
+                        message: "'{{' is never closed by '}}'; to write braces literally, use "
+                            + "{{ '{{' }}", line: startLine, column: startColumn))
             }
             let raw = String(text[open.lowerBound..<close.upperBound])
             let inside = text[cursor..<close.lowerBound].trimmingCharacters(in: .whitespaces)
@@ -86,19 +89,21 @@ struct Template: Sendable, Hashable {
                 raw: raw, path: nil, literal: nil, line: startLine, column: startColumn)
             if let quoted {
                 guard inside.isEmpty else {
-                    return .failure(SyntaxError(
-                        message: "\(raw) holds more than a quoted text", line: startLine,
-                        column: startColumn))
+                    return .failure(
+                        SyntaxError(
+                            message: "\(raw) holds more than a quoted text", line: startLine,
+                            column: startColumn))
                 }
                 expression.literal = quoted
             } else {
                 let path = inside.split(separator: ".", omittingEmptySubsequences: false)
                     .map(String.init)
                 guard !inside.isEmpty, path.allSatisfy(isName) else {
-                    return .failure(SyntaxError(
-                        message: "\(raw) is not a variable name; a template holds names like "
-                            + "{{ install_dir }} or {{ host.name }}", line: startLine,
-                        column: startColumn))
+                    return .failure(
+                        SyntaxError(
+                            message: "\(raw) is not a variable name; a template holds names like "
+                                + "{{ install_dir }} or {{ host.name }}", line: startLine,
+                            column: startColumn))
                 }
                 expression.path = path
             }
@@ -114,7 +119,9 @@ struct Template: Sendable, Hashable {
 
     private static func isName(_ text: String) -> Bool {
         guard let first = text.first, first.isLetter || first == "_" else { return false }
-        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+        return text.allSatisfy {
+            $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-")
+        }
     }
 
     /// Renders with `lookup` giving each path's text or a problem; every problem is

@@ -61,14 +61,16 @@ struct TemplateScope: Sendable {
                 return .failure(Problem(message: "write a secret as {{ secrets.NAME }}"))
             }
             guard destination == .confidential else {
-                return .failure(Problem(
-                    message: "secret '\(path[1])' would appear on a remote command line; pass "
-                        + "it through env:"))
+                return .failure(
+                    Problem(
+                        message: "secret '\(path[1])' would appear on a remote command line; pass "
+                            + "it through env:"))
             }
             guard let value = secrets[path[1]] else {
-                return .failure(Problem(
-                    message: "unknown secret '\(path[1])'; declare it under secrets:"
-                        + NearestName.hint(path[1], in: secrets.keys.sorted())))
+                return .failure(
+                    Problem(
+                        message: "unknown secret '\(path[1])'; declare it under secrets:"
+                            + NearestName.hint(path[1], in: secrets.keys.sorted())))
             }
             usedSecret = true
             return .success(value)
@@ -78,9 +80,10 @@ struct TemplateScope: Sendable {
                 "user": host.user,
             ]
             guard path.count == 2, let value = builtins[path[1]] else {
-                return .failure(Problem(
-                    message: "'\(name)' is not a built-in; use host.name, host.address, "
-                        + "host.port or host.user"))
+                return .failure(
+                    Problem(
+                        message: "'\(name)' is not a built-in; use host.name, host.address, "
+                            + "host.port or host.user"))
             }
             return .success(value)
         case "playbook_dir" where path.count == 1:
@@ -90,27 +93,32 @@ struct TemplateScope: Sendable {
         }
 
         guard var value = vars[path[0]] else {
-            return .failure(Problem(
-                message: "undefined variable '\(path[0])'"
-                    + NearestName.hint(path[0], in: vars.keys.sorted())))
+            return .failure(
+                Problem(
+                    message: "undefined variable '\(path[0])'"
+                        + NearestName.hint(path[0], in: vars.keys.sorted())))
         }
         for (index, key) in path.enumerated().dropFirst() {
             guard case .map(let map) = value, let next = map[key] else {
                 let parent = path[..<index].joined(separator: ".")
-                return .failure(Problem(message: "undefined variable '\(name)': '\(parent)' has no key '\(key)'"))
+                return .failure(
+                    Problem(
+                        message: "undefined variable '\(name)': '\(parent)' has no key '\(key)'"))
             }
             value = next
         }
         guard case .string(let text) = value else {
-            return .failure(Problem(
-                message: "variable '\(name)' is a list or a mapping; only text can be written "
-                    + "into a template (use '\(name).KEY' for a mapping's value)"))
+            return .failure(
+                Problem(
+                    message: "variable '\(name)' is a list or a mapping; only text can be written "
+                        + "into a template (use '\(name).KEY' for a mapping's value)"))
         }
 
         // A variable may itself use variables: `release_dir: "{{ install_dir }}/releases"`.
         guard text.contains("{{") else { return .success(text) }
         guard depth < Self.maxNesting else {
-            return .failure(Problem(message: "variable '\(name)' refers to itself, directly or through others"))
+            return .failure(
+                Problem(message: "variable '\(name)' refers to itself, directly or through others"))
         }
         switch Template.parse(text) {
         case .failure(let error):

@@ -16,7 +16,8 @@ extension Value: CustomStringConvertible {
         let special: Set<Character> = [
             ":", "#", ",", "[", "]", "{", "}", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`",
         ]
-        let plain = !text.isEmpty && !text.contains(where: special.contains)
+        let plain =
+            !text.isEmpty && !text.contains(where: special.contains)
             && !text.contains(where: \.isNewline) && text.first != " " && text.last != " "
             && !["-", "?"].contains(text.first!)
         if plain { return text }

@@ -62,7 +62,9 @@ struct YAMLParser {
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 if documents > 1 {
-                    log.error("a file holds one YAML document; remove this '---' and what follows", at: at)
+                    log.error(
+                        "a file holds one YAML document; remove this '---' and what follows", at: at
+                    )
                     return nil
                 }
             case YAML_SCALAR_EVENT:
@@ -101,7 +103,10 @@ struct YAMLParser {
                     stack.append(.mapping([], pendingKey: nil, at, anchor: anchor))
                 }
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                guard let frame = stack.popLast() else { return nil }
+                guard let frame = stack.popLast() else {
+                    log.error("YAML syntax error: a collection ends that never began", at: at)
+                    return nil
+                }
                 switch frame {
                 case .sequence(let items, let start, let anchor):
                     let node = YAMLNode(.sequence(items), at: start)
@@ -137,7 +142,8 @@ struct YAMLParser {
                     stack.append(.mapping(entries, pendingKey: nil, start, anchor: anchor))
                 } else {
                     if node.scalar == nil {
-                        log.error("a key must be a plain name, not \(node.kindName)", at: node.location)
+                        log.error(
+                            "a key must be a plain name, not \(node.kindName)", at: node.location)
                     }
                     stack.append(.mapping(entries, pendingKey: node, start, anchor: anchor))
                 }

@@ -1,6 +1,9 @@
-import FlotillaSSH
+import Foundation
 
-let arguments = CommandLine.arguments.dropFirst()
-if arguments.first == "version" {
-    print("flotilla 0.1.0 (libssh2 \(libssh2RuntimeVersion))")
-}
+// A reader that goes away (`flotilla run … | head`) must not kill a run halfway: writes to
+// it fail quietly instead, and the run finishes and cleans up on every host.
+signal(SIGPIPE, SIG_IGN)
+
+let code = await Flotilla.main(
+    Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+exit(code)

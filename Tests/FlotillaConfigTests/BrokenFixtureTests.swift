@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+
 @testable import FlotillaConfig
 
 struct BrokenCase: Sendable, CustomTestStringConvertible {
@@ -114,10 +115,10 @@ struct BrokenCase: Sendable, CustomTestStringConvertible {
             "missing-identity.yml",
             #"""
             broken/inventory/missing-identity.yml:2:14: error: 'identity': file keys/missing_ed25519 does not exist (looked for broken/inventory/keys/missing_ed25519)
-              identity: [keys/missing_ed25519, env:FLOTILLA_UNSET_KEY]
+              identity: [keys/missing_ed25519, "env:"]
                          ^
-            broken/inventory/missing-identity.yml:2:36: error: 'identity': environment variable FLOTILLA_UNSET_KEY is not set; export it or use a file path
-              identity: [keys/missing_ed25519, env:FLOTILLA_UNSET_KEY]
+            broken/inventory/missing-identity.yml:2:36: error: 'identity': env: needs the name of an environment variable
+              identity: [keys/missing_ed25519, "env:"]
                                                ^
             """#),
         BrokenCase(

@@ -1,6 +1,7 @@
 // Locates the fixture files and makes messages that name them comparable.
 
 import Foundation
+
 @testable import FlotillaConfig
 
 enum Fixture {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FlotillaConfig
 
 @Suite struct InventoryTests {
@@ -30,7 +31,9 @@ import Testing
         #expect(tier("web-1") == .string("web"))
         #expect(inventory.host(named: "web-3")?.groups == ["web", "canary"])
         #expect(tier("web-3") == .string("host"))
-        #expect(inventory.host(named: "web-3")?.vars["backend_domain"] == .string("staging.example.org"))
+        #expect(
+            inventory.host(named: "web-3")?.vars["backend_domain"] == .string("staging.example.org")
+        )
     }
 
     @Test func aLaterFileOverridesAnEarlierOneKeyByKey() throws {

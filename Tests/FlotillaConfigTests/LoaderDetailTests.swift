@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FlotillaConfig
 
 /// Loading rules that are easiest to see on files written by the test itself.
@@ -17,25 +18,28 @@ import Testing
     @Test func relativePathsInAnInventoryAreReadFromItsFolderAndTildeIsHome() throws {
         let folder = Fixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try write([
-            "inventory/keys/deploy": "key", "inventory/main.yml": """
-            defaults:
-              identity: [keys/deploy, ~/id_test, env:DEPLOY_KEY]
-              known_hosts: known_hosts
-              passphrase: file:pass.txt
-            hosts:
-              web-1: {}
-            """,
-            "home/id_test": "key",
-        ], in: folder)
+        try write(
+            [
+                "inventory/keys/deploy": "key",
+                "inventory/main.yml": """
+                defaults:
+                  identity: [keys/deploy, ~/id_test, env:DEPLOY_KEY]
+                  known_hosts: known_hosts
+                  passphrase: file:pass.txt
+                hosts:
+                  web-1: {}
+                """,
+                "home/id_test": "key",
+            ], in: folder)
         let environment = ["HOME": folder + "/home", "USER": "u", "DEPLOY_KEY": "text"]
         let inventory = try Inventory.load(
             files: [folder + "/inventory/main.yml"], environment: environment, sshConfig: nil)
         let host = try #require(inventory.hosts.first)
-        #expect(host.identities == [
-            .file(folder + "/inventory/keys/deploy"), .file(folder + "/home/id_test"),
-            .env("DEPLOY_KEY"),
-        ])
+        #expect(
+            host.identities == [
+                .file(folder + "/inventory/keys/deploy"), .file(folder + "/home/id_test"),
+                .env("DEPLOY_KEY"),
+            ])
         #expect(host.knownHosts == [.file(folder + "/inventory/known_hosts")])
         #expect(host.passphrase == .file(folder + "/inventory/pass.txt"))
     }
@@ -43,12 +47,16 @@ import Testing
     @Test func defaultIdentitiesAreTheUsualKeysThatExist() throws {
         let folder = Fixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try write([".ssh/id_rsa": "k", ".ssh/id_ed25519": "k", "inv.yml": "hosts:\n  a: {}\n"], in: folder)
+        try write(
+            [".ssh/id_rsa": "k", ".ssh/id_ed25519": "k", "inv.yml": "hosts:\n  a: {}\n"], in: folder
+        )
         let inventory = try Inventory.load(
-            files: [folder + "/inv.yml"], environment: ["HOME": folder, "USER": "u"], sshConfig: nil)
-        #expect(inventory.hosts.first?.identities == [
-            .file(folder + "/.ssh/id_ed25519"), .file(folder + "/.ssh/id_rsa"),
-        ])
+            files: [folder + "/inv.yml"], environment: ["HOME": folder, "USER": "u"], sshConfig: nil
+        )
+        #expect(
+            inventory.hosts.first?.identities == [
+                .file(folder + "/.ssh/id_ed25519"), .file(folder + "/.ssh/id_rsa"),
+            ])
     }
 
     @Test func theDefaultInventoryComesFromTheEnvironmentWhenNoFileIsGiven() throws {
@@ -58,7 +66,8 @@ import Testing
             explicit: [], environment: environment, sshConfig: nil)
         #expect(inventory.hosts.count == 6)
         let explicit = try Inventory.loadDefault(
-            explicit: [Fixture.path("inventory/ipv6.yml")], environment: environment, sshConfig: nil)
+            explicit: [Fixture.path("inventory/ipv6.yml")], environment: environment, sshConfig: nil
+        )
         #expect(explicit.hosts.count == 4)
     }
 
@@ -69,50 +78,75 @@ import Testing
             _ = try Inventory.loadDefault(explicit: [], environment: [:], sshConfig: nil)
             Issue.record("no inventory was found, yet nothing was reported")
         } catch {
-            #expect(error.rendered() == "error: no inventory: pass -i FILE, set "
-                + "FLOTILLA_INVENTORY, or create inventory.yml in the current folder")
+            #expect(
+                error.rendered() == "error: no inventory: pass -i FILE, set "
+                    + "FLOTILLA_INVENTORY, or create inventory.yml in the current folder")
         }
     }
 
     @Test func tabsInsideABlockScalarAreContentNotIndentation() throws {
         let folder = Fixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try write(["p.yml": "hosts: all\nstages:\n  - steps:\n      - run: |\n          make\n          \tindented\n"], in: folder)
+        try write(
+            [
+                "p.yml":
+                    "hosts: all\nstages:\n  - steps:\n      - run: |\n"
+                    + "          make\n          \tindented\n"
+            ], in: folder)
         let playbook = try Playbook.load(path: folder + "/p.yml")
         #expect(playbook.stages[0].steps[0].kind == .run("make\n\tindented\n"))
+    }
+
+    @Test func aPlaybookSavedWithCRLFGivesRunScriptsWithLFOnly() throws {
+        let folder = Fixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try write(
+            [
+                "p.yml": "hosts: all\r\nstages:\r\n  - steps:\r\n      - run: |\r\n"
+                    + "          set -e\r\n          make\r\n"
+            ], in: folder)
+        let playbook = try Playbook.load(path: folder + "/p.yml")
+        #expect(playbook.stages[0].steps[0].kind == .run("set -e\nmake\n"))
     }
 
     @Test func aCRLFScriptIsConvertedWhenTheStepAsksForIt() throws {
         let folder = Fixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try write([
-            "s.sh": "#!/bin/sh\r\necho a\r\n",
-            "p.yml": "hosts: all\nstages:\n  - steps:\n      - script: s.sh\n        line_endings: normalize\n",
-        ], in: folder)
+        try write(
+            [
+                "s.sh": "#!/bin/sh\r\necho a\r\n",
+                "p.yml":
+                    "hosts: all\nstages:\n  - steps:\n      - script: s.sh\n"
+                    + "        line_endings: normalize\n",
+            ], in: folder)
         let playbook = try Playbook.load(path: folder + "/p.yml")
         let host = InventoryHost(name: "h", address: "h", user: "u")
         let plans = try resolvePlans(
             playbook: playbook, hosts: [host], extraVars: [:], secrets: Secrets(values: [:]))
         let step = plans[0].stages[0].steps[0]
-        #expect(step.kind == .script(
-            localPath: folder + "/s.sh", contents: Array("#!/bin/sh\necho a\n".utf8), args: nil))
+        #expect(
+            step.kind
+                == .script(
+                    localPath: folder + "/s.sh", contents: Array("#!/bin/sh\necho a\n".utf8),
+                    args: nil))
         #expect(step.lineEndingsNormalized)
     }
 
     @Test func aTemplateFileThatUsesSecretsIsWrittenLikeASecret() throws {
         let folder = Fixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try write([
-            "db.conf": "password={{ secrets.db }}\n",
-            "p.yml": """
-            hosts: all
-            secrets: { db: env:DB_PW }
-            stages:
-              - steps:
-                  - template: db.conf
-                    to: /etc/db.conf
-            """,
-        ], in: folder)
+        try write(
+            [
+                "db.conf": "password={{ secrets.db }}\n",
+                "p.yml": """
+                hosts: all
+                secrets: { db: env:DB_PW }
+                stages:
+                  - steps:
+                      - template: db.conf
+                        to: /etc/db.conf
+                """,
+            ], in: folder)
         let playbook = try Playbook.load(path: folder + "/p.yml")
         let secrets = try Secrets.resolve(
             playbook.secrets, relativeTo: folder, environment: ["DB_PW": "pw-1234"])
@@ -120,7 +154,8 @@ import Testing
         let step = try resolvePlans(
             playbook: playbook, hosts: [host], extraVars: [:], secrets: secrets)[0]
             .stages[0].steps[0]
-        #expect(step.kind == .secret(contents: Array("password=pw-1234\n".utf8), to: "/etc/db.conf"))
+        #expect(
+            step.kind == .secret(contents: Array("password=pw-1234\n".utf8), to: "/etc/db.conf"))
         #expect(step.sensitive)
         #expect(step.mode == 0o600)
     }
@@ -141,11 +176,14 @@ import Testing
     }
 
     @Test func redactionCoversEachValueOfAMultiLineSecret() {
-        let secrets = Secrets(values: ["env": "DB_PASSWORD=s3cr3t-value\nAPI_KEY=\"abcd1234\"\nX=1\n"])
-        #expect(secrets.redactionStrings == [
-            "DB_PASSWORD=s3cr3t-value\nAPI_KEY=\"abcd1234\"\nX=1\n",
-            "DB_PASSWORD=s3cr3t-value", "API_KEY=\"abcd1234\"", "s3cr3t-value", "abcd1234",
+        let secrets = Secrets(values: [
+            "env": "DB_PASSWORD=s3cr3t-value\nAPI_KEY=\"abcd1234\"\nX=1\n"
         ])
+        #expect(
+            secrets.redactionStrings == [
+                "DB_PASSWORD=s3cr3t-value\nAPI_KEY=\"abcd1234\"\nX=1\n",
+                "DB_PASSWORD=s3cr3t-value", "API_KEY=\"abcd1234\"", "s3cr3t-value", "abcd1234",
+            ])
     }
 
     static let durations: [(String, Duration?)] = [

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FlotillaConfig
 
 @Suite struct SSHConfigTests {
@@ -44,20 +45,23 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try "Host app\n  ProxyJump gate.example.org\n"
             .write(toFile: folder + "/config", atomically: true, encoding: .utf8)
-        try "hosts:\n  app: {}\n".write(toFile: folder + "/inv.yml", atomically: true, encoding: .utf8)
+        try "hosts:\n  app: {}\n".write(
+            toFile: folder + "/inv.yml", atomically: true, encoding: .utf8)
         do {
             _ = try Inventory.load(
                 files: [folder + "/inv.yml"], environment: Fixture.environment,
                 sshConfig: folder + "/config")
             Issue.record("the unknown jump host was accepted")
         } catch {
-            #expect(error.rendered() == """
-                \(folder)/config:2:3: error: ProxyJump 'gate.example.org' for 'app' is not a host \
-                of the inventory; Flotilla jumps only through inventory hosts, so add \
-                'gate.example.org' under hosts:
-                  ProxyJump gate.example.org
-                  ^
-                """)
+            #expect(
+                error.rendered() == """
+                    \(folder)/config:2:3: error: ProxyJump 'gate.example.org' for 'app' is not a \
+                    host \
+                    of the inventory; Flotilla jumps only through inventory hosts, so add \
+                    'gate.example.org' under hosts:
+                      ProxyJump gate.example.org
+                      ^
+                    """)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FlotillaConfig
 
 @Suite struct TemplateTests {
@@ -29,8 +30,10 @@ import Testing
         ("{{install_dir}}", "/srv/app"),
         ("{{ release_dir }}/1", "/srv/app/releases/1"),
         ("{{ db.port }}", "5432"),
-        ("{{ host.name }} {{ host.address }} {{ host.port }} {{ host.user }}",
-         "web-1 2001:db8::10 2222 deploy"),
+        (
+            "{{ host.name }} {{ host.address }} {{ host.port }} {{ host.user }}",
+            "web-1 2001:db8::10 2222 deploy"
+        ),
         ("{{ playbook_dir }}", "playbooks"),
         ("{{ '{{' }} raw {{ '}}' }}", "{{ raw }}"),
         ("a }} b", "a }} b"),
@@ -44,18 +47,32 @@ import Testing
     static let failures: [(template: String, message: String)] = [
         ("{{ install_di }}", "undefined variable 'install_di'; did you mean 'install_dir'?"),
         ("{{ db.host }}", "undefined variable 'db.host': 'db' has no key 'host'"),
-        ("{{ servers }}", "variable 'servers' is a list or a mapping; only text can be written "
-            + "into a template (use 'servers.KEY' for a mapping's value)"),
-        ("{{ loop }}", "in variable 'loop': variable 'loop' refers to itself, directly or "
-            + "through others"),
-        ("{{ host.ip }}", "'host.ip' is not a built-in; use host.name, host.address, host.port "
-            + "or host.user"),
-        ("{{ secrets.db_password }}", "secret 'db_password' would appear on a remote command "
-            + "line; pass it through env:"),
+        (
+            "{{ servers }}",
+            "variable 'servers' is a list or a mapping; only text can be written "
+                + "into a template (use 'servers.KEY' for a mapping's value)"
+        ),
+        (
+            "{{ loop }}",
+            "in variable 'loop': variable 'loop' refers to itself, directly or "
+                + "through others"
+        ),
+        (
+            "{{ host.ip }}",
+            "'host.ip' is not a built-in; use host.name, host.address, host.port "
+                + "or host.user"
+        ),
+        (
+            "{{ secrets.db_password }}",
+            "secret 'db_password' would appear on a remote command "
+                + "line; pass it through env:"
+        ),
     ]
 
     @Test(arguments: failures)
-    func anUndefinedOrUnusableVariableIsAnErrorNeverAnEmptyString(_ template: String, _ message: String) {
+    func anUndefinedOrUnusableVariableIsAnErrorNeverAnEmptyString(
+        _ template: String, _ message: String
+    ) {
         let (text, problems) = render(template)
         #expect(text == nil)
         #expect(problems == [message])
@@ -63,8 +80,9 @@ import Testing
 
     @Test func aSecretRendersOnlyWhereItTravelsConfidentially() {
         #expect(render("pw={{ secrets.db_password }}", confidential: true).0 == "pw=pw-value")
-        #expect(render("{{ secrets.nope }}", confidential: true).1
-            == ["unknown secret 'nope'; declare it under secrets:"])
+        #expect(
+            render("{{ secrets.nope }}", confidential: true).1
+                == ["unknown secret 'nope'; declare it under secrets:"])
     }
 
     @Test(arguments: ["{{ name", "{{ a b }}", "{{ 'x }}", "{{ }}", "{{ a..b }}", "{{ 'x' y }}"])
@@ -78,16 +96,5 @@ import Testing
             return
         }
         #expect((error.line, error.column) == (2, 13))
-    }
-}
-
-@Suite struct ValueDescriptionTests {
-    @Test func variablesAreShownAsYAMLWouldReadThemBack() {
-        let value = Value.map([
-            "dir": .string("/srv/app"), "url": .string("http://x"), "list": .list([.string("a")]),
-            "empty": .string(""), "multi": .string("a\nb \"c\""),
-        ])
-        #expect(value.description
-            == #"{ dir: /srv/app, empty: "", list: [a], multi: "a\nb \"c\"", url: "http://x" }"#)
     }
 }
