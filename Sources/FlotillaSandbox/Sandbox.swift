@@ -1,6 +1,5 @@
-// The local fleet of real OpenSSH servers on 127.0.0.1. Bodies marked "not built yet" are
-// filled in by the sandbox implementation; the SSH, engine and CLI tests start fleets
-// through this API.
+// The local fleet of real OpenSSH servers on 127.0.0.1: its options, its hosts and its
+// errors. The SSH, engine and CLI tests start fleets through `SandboxFleet`.
 
 import Foundation
 
@@ -9,19 +8,30 @@ public struct SandboxOptions: Sendable {
     public var count: Int
     /// Where the fleet keeps its keys, configs, pids and logs.
     public var folder: String
-    /// Where to write the fleet's inventory; its known_hosts goes beside it.
+    /// Where to write the fleet's inventory; its known_hosts goes beside it
+    /// (`sandbox.yml` → `sandbox_known_hosts`).
     public var inventoryPath: String
     /// Host names in the inventory: `<prefix>1`, `<prefix>2`, …
     public var namePrefix: String
-    /// When root: one Unix user with its own home per host. Otherwise every host logs in as
-    /// the current user.
+    /// When root: one Unix user with its own home per host (`flotilla-<host name>`, reused
+    /// across fleets with the same names). Otherwise every host logs in as the current user.
     public var userPerHost: Bool
     /// Lines appended to every server's sshd_config.
     public var extraServerConfig: String
+    /// Servers also listen on [::1] with the same port.
+    public var ipv6: Bool
+    /// Servers outlive this object and this process (`flotilla sandbox up`); otherwise
+    /// they are stopped when the fleet object goes away.
+    public var keepRunning: Bool
+    /// How long all servers together may take to answer with an SSH banner.
+    public var startTimeout: Duration
+    /// `down()` deletes the folder (keys, configs, logs) after stopping the servers.
+    public var removeFolderWhenDown: Bool = false
 
     public init(
         count: Int, folder: String, inventoryPath: String, namePrefix: String = "sandbox-",
-        userPerHost: Bool = true, extraServerConfig: String = ""
+        userPerHost: Bool = true, extraServerConfig: String = "", ipv6: Bool = false,
+        keepRunning: Bool = false, startTimeout: Duration = .seconds(30)
     ) {
         self.count = count
         self.folder = folder
@@ -29,6 +39,24 @@ public struct SandboxOptions: Sendable {
         self.namePrefix = namePrefix
         self.userPerHost = userPerHost
         self.extraServerConfig = extraServerConfig
+        self.ipv6 = ipv6
+        self.keepRunning = keepRunning
+        self.startTimeout = startTimeout
+    }
+
+    /// A fleet in a fresh private folder under the temporary folder, with its inventory
+    /// inside it, removed by `down()`: what tests want.
+    public static func temporary(
+        count: Int, namePrefix: String = "sandbox-", userPerHost: Bool = true,
+        extraServerConfig: String = "", ipv6: Bool = false
+    ) throws(SandboxError) -> SandboxOptions {
+        let folder = try SandboxFleet.makeTemporaryFolder()
+        var options = SandboxOptions(
+            count: count, folder: folder, inventoryPath: "\(folder)/sandbox.yml",
+            namePrefix: namePrefix, userPerHost: userPerHost,
+            extraServerConfig: extraServerConfig, ipv6: ipv6)
+        options.removeFolderWhenDown = true
+        return options
     }
 }
 
@@ -40,39 +68,25 @@ public struct SandboxHost: Sendable, Hashable {
     public var port: Int
     public var user: String
     public var home: String
-    /// The sshd process.
+    /// The sshd process, or 0 while the server is stopped.
     public var pid: Int32
+    /// Every host key the server presents, as `type base64` (ed25519 and ECDSA keys of
+    /// its own, and the fleet's shared RSA key).
+    public var hostKeys: [String]
+    /// The server's sshd_config and log.
+    public var configFile: String
+    public var logFile: String
+}
+
+/// Whether a recorded server is running, for `flotilla sandbox status`.
+public struct SandboxHostStatus: Sendable, Hashable {
+    public var host: SandboxHost
+    public var running: Bool
 }
 
 public struct SandboxError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong and what to do next.
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
-}
-
-public final class SandboxFleet: Sendable {
-    public let options: SandboxOptions
-    public let hosts: [SandboxHost]
-    /// The ed25519 private key every host accepts.
-    public let identityFile: String
-    /// known_hosts with every server's keys, as `[127.0.0.1]:PORT` lines.
-    public let knownHostsFile: String
-
-    init(options: SandboxOptions, hosts: [SandboxHost], identityFile: String, knownHostsFile: String) {
-        self.options = options
-        self.hosts = hosts
-        self.identityFile = identityFile
-        self.knownHostsFile = knownHostsFile
-    }
-
-    /// Starts the servers on free ports of 127.0.0.1, waits until each accepts connections,
-    /// and writes the inventory and known_hosts.
-    public static func up(_ options: SandboxOptions) throws(SandboxError) -> SandboxFleet {
-        fatalError("not built yet")
-    }
-
-    /// Stops exactly the processes this fleet started.
-    public func down() {
-        fatalError("not built yet")
-    }
 }
