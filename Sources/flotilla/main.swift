@@ -1,6 +1,5 @@
-import FlotillaSSH
+import Foundation
 
-let arguments = CommandLine.arguments.dropFirst()
-if arguments.first == "version" {
-    print("flotilla 0.1.0 (libssh2 \(libssh2RuntimeVersion))")
-}
+let code = await Flotilla.main(
+    Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+exit(code)

@@ -1,0 +1,104 @@
+import FlotillaConfig
+import FlotillaEngine
+import Foundation
+
+/// `flotilla run PLAYBOOK`: load and check everything, then run it with the chosen output.
+struct RunCommand: Command {
+    static let spec = CommandSpec.run
+
+    var playbookPath: String
+    var inventory: InventoryChoice
+    var extraVars: [String: String] = [:]
+    var shard: Shard?
+    var options = RunOptions()
+    var output: OutputChoice
+    var environment: [String: String]
+
+    init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
+        guard let path = arguments.positionals.first else {
+            throw UsageError("missing PLAYBOOK", command: "run")
+        }
+        guard arguments.positionals.count == 1 else {
+            throw UsageError(
+                "unexpected argument '\(arguments.positionals[1])'", command: "run")
+        }
+        playbookPath = path
+        self.environment = environment
+        inventory = try InventoryChoice(arguments, environment: environment, command: "run")
+        output = try OutputChoice(arguments, command: "run")
+
+        for pair in arguments.all("extra-var") {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw UsageError("'-e' takes KEY=VALUE (got '\(pair)')", command: "run")
+            }
+            extraVars[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        if let text = arguments.value("shard") {
+            guard let shard = Shard.parse(text) else {
+                throw UsageError(
+                    "'--shard' takes K/N with 1 ≤ K ≤ N (got '\(text)')", command: "run")
+            }
+            self.shard = shard
+        }
+        options.check = arguments.has("check")
+        options.diff = arguments.has("diff")
+        options.resume = arguments.has("resume")
+        options.stages = arguments.all("stage")
+        options.forks = try Self.forks(arguments, command: "run") ?? options.forks
+        options.logsFolder = arguments.value("logs") ?? options.logsFolder
+    }
+
+    /// `--forks N`, a positive count.
+    static func forks(_ arguments: ParsedArguments, command: String) throws(UsageError) -> Int? {
+        guard let text = arguments.value("forks") else { return nil }
+        guard let forks = Int(text), forks > 0 else {
+            throw UsageError(
+                "'--forks' takes a positive number (got '\(text)')", command: command)
+        }
+        return forks
+    }
+
+    func run() async throws -> Int32 {
+        // Every input problem is found here, before any host is contacted.
+        let playbook = try Playbook.load(path: playbookPath)
+        let inventory = try self.inventory.load()
+        var hosts = try self.inventory.select(
+            in: inventory, within: try inventory.select(playbook.hosts))
+        if let shard {
+            hosts = shard.apply(to: hosts)
+            if hosts.isEmpty {
+                TextOutput.standardError.write(
+                    lines: ["shard \(shard.index)/\(shard.count) holds no host; nothing to do"])
+                return 0
+            }
+        }
+        guard !hosts.isEmpty else {
+            throw CommandFailure(
+                "no host matches the playbook's hosts '\(playbook.hosts)'"
+                    + (self.inventory.limit.map { " and -l '\($0)'" } ?? ""),
+                exitCode: 2)
+        }
+        let known = playbook.stages.map(\.name)
+        for stage in options.stages where !known.contains(stage) {
+            throw CommandFailure(
+                "the playbook has no stage '\(stage)'; its stages are "
+                    + known.joined(separator: ", "),
+                exitCode: 2)
+        }
+        let folder = (playbook.path as NSString).deletingLastPathComponent
+        let secrets = try Secrets.resolve(
+            playbook.secrets, relativeTo: folder.isEmpty ? "." : folder,
+            environment: environment)
+        let plans = try resolvePlans(
+            playbook: playbook, hosts: hosts, extraVars: extraVars, secrets: secrets)
+
+        let sink = output.makeOutput(environment: environment)
+        let options = self.options
+        let outcome = await Interrupts.run(output: sink) {
+            await Engine.run(
+                playbook: playbook, plans: plans, inventory: inventory, secrets: secrets,
+                options: options, sink: sink)
+        }
+        return outcome.exitCode
+    }
+}

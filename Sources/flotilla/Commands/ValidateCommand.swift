@@ -1,0 +1,42 @@
+import FlotillaConfig
+import Foundation
+
+/// `flotilla validate PLAYBOOK`: load and check everything a run would, contacting nothing.
+/// Secrets are not read (CI jobs without access to them can validate too): every template
+/// is rendered with a stand-in for each secret.
+struct ValidateCommand: Command {
+    static let spec = CommandSpec.validate
+
+    var playbookPath: String
+    var inventory: InventoryChoice
+
+    init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
+        guard let path = arguments.positionals.first else {
+            throw UsageError("missing PLAYBOOK", command: "validate")
+        }
+        guard arguments.positionals.count == 1 else {
+            throw UsageError(
+                "unexpected argument '\(arguments.positionals[1])'", command: "validate")
+        }
+        playbookPath = path
+        inventory = try InventoryChoice(arguments, environment: environment, command: "validate")
+    }
+
+    func run() async throws -> Int32 {
+        let playbook = try Playbook.load(path: playbookPath)
+        let inventory = try self.inventory.load()
+        let hosts = try inventory.select(playbook.hosts)
+        var standIns: [String: String] = [:]
+        for declaration in playbook.secrets {
+            standIns[declaration.name] = "<secret \(declaration.name)>"
+        }
+        _ = try resolvePlans(
+            playbook: playbook, hosts: hosts, extraVars: [:], secrets: Secrets(values: standIns))
+
+        let steps = playbook.stages.map(\.steps.count).reduce(0, +)
+        TextOutput.standardOutput.write(lines: [
+            "ok: \(hosts.count) hosts, \(playbook.stages.count) stages, \(steps) steps",
+        ])
+        return 0
+    }
+}

@@ -1,0 +1,166 @@
+import FlotillaEngine
+import Foundation
+
+/// GitHub Actions workflow commands: every secret masked before anything else is printed,
+/// one collapsible group per host and stage, an `::error` annotation per failed step, and
+/// the recap as a Markdown table in `$GITHUB_STEP_SUMMARY`.
+///
+/// Hosts run at the same time but a group must be contiguous, so each host's lines for a
+/// stage are held and printed as one group when the host leaves the stage. Output lines keep
+/// their `web-1 | ` prefix, so a remote line can never be taken for a workflow command.
+final class GitHubOutput: RunOutput, @unchecked Sendable {
+    private struct GroupKey: Hashable {
+        var host: String
+        var stage: String
+    }
+
+    private let out: TextOutput
+    private let verbosity: Verbosity
+    private let summaryPath: String?
+    private let lock = NSLock()
+    /// Groups not yet printed, in the order they began.
+    private var pending: [GroupKey] = []
+    private var groups: [GroupKey: [String]] = [:]
+    private var annotations: [GroupKey: [String]] = [:]
+    private var currentStage: [String: String] = [:]
+    private var playbook = "flotilla"
+
+    init(out: TextOutput, verbosity: Verbosity, summaryPath: String?) {
+        self.out = out
+        self.verbosity = verbosity
+        self.summaryPath = summaryPath
+    }
+
+    func note(_ text: String) {
+        lock.withLock { out.write(lines: ["::notice::" + Self.escapeData(text)]) }
+    }
+
+    func receive(_ event: RunEvent) {
+        lock.withLock { handle(event) }
+    }
+
+    private func handle(_ event: RunEvent) {
+        let host = event.host ?? ""
+        switch event.kind {
+        case .runStarted(let runID, let playbook, let hosts, _, _, let secrets):
+            self.playbook = playbook
+            out.write(lines: Self.maskCommands(for: secrets))
+            out.write(lines: ["flotilla run \(runID): \(playbook) on \(hosts.count) hosts"])
+        case .connecting, .uploadProgress, .stageStarted:
+            break
+        case .connected(let fingerprint, let duration):
+            out.write(lines: ["\(host) | connected in \(duration.display), key \(fingerprint)"])
+        case .unreachable(let message):
+            flush(host: host)
+            out.write(lines: [
+                "\(host) | unreachable: \(message)",
+                Self.error(
+                    title: "\(host) unreachable", message: "host \(host): \(message)"),
+            ])
+        case .stepStarted(let stage, _):
+            if let previous = currentStage[host], previous != stage {
+                flush(GroupKey(host: host, stage: previous))
+            }
+            currentStage[host] = stage
+            open(GroupKey(host: host, stage: stage))
+        case .output(let stream, let line, let partial):
+            guard verbosity != .quiet, let stage = currentStage[host] else { return }
+            groups[GroupKey(host: host, stage: stage)]?.append(
+                PlainOutput.outputLine(host: host, stream: stream, line: line, partial: partial))
+        case .stepFinished(let stage, let step, let status, let message, let duration):
+            let key = GroupKey(host: host, stage: stage)
+            open(key)
+            groups[key]!.append("\(host) | " + PlainOutput.stepResult(
+                stage: stage, step: step, status: status, message: message, duration: duration))
+            if status == .failed {
+                annotations[key, default: []].append(Self.error(
+                    title: "\(host): \(stage)/\(step) failed",
+                    message: "host \(host), stage \(stage), step \(step): "
+                        + (message ?? "failed")))
+            }
+        case .stageFinished(let stage):
+            for key in pending where key.stage == stage {
+                flush(key)
+            }
+        case .hostFinished:
+            flush(host: host)
+        case .runFinished(_, let summaries, let runFolder):
+            for key in pending {
+                flush(key)
+            }
+            let recap = Recap(summaries: summaries, runFolder: runFolder)
+            out.write(lines: recap.lines())
+            writeSummary(recap.markdown(title: "Flotilla: \(playbook)"))
+        }
+    }
+
+    private func open(_ key: GroupKey) {
+        guard groups[key] == nil else { return }
+        groups[key] = []
+        pending.append(key)
+    }
+
+    private func flush(host: String) {
+        for key in pending where key.host == host {
+            flush(key)
+        }
+    }
+
+    /// Prints a held group and its annotations; the annotations follow the group so they
+    /// stay visible when it is collapsed.
+    private func flush(_ key: GroupKey) {
+        guard let lines = groups.removeValue(forKey: key) else { return }
+        pending.removeAll { $0 == key }
+        let title = "\(key.host) · \(key.stage)"
+        out.write(lines: ["::group::" + Self.escapeData(title)] + lines + ["::endgroup::"])
+        out.write(lines: annotations.removeValue(forKey: key) ?? [])
+    }
+
+    private func writeSummary(_ markdown: String) {
+        guard let summaryPath, !summaryPath.isEmpty else { return }
+        guard let handle = FileHandle(forWritingAtPath: summaryPath)
+            ?? (FileManager.default.createFile(atPath: summaryPath, contents: nil)
+                ? FileHandle(forWritingAtPath: summaryPath) : nil)
+        else {
+            out.write(lines: ["::warning::" + Self.escapeData(
+                "could not write the step summary to \(summaryPath)")])
+            return
+        }
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        handle.write(Data(markdown.utf8))
+    }
+
+    /// `::add-mask::` for each secret, and for each line of a multi-line one, since the
+    /// runner masks line by line.
+    static func maskCommands(for secrets: [String]) -> [String] {
+        var values: [String] = []
+        for secret in secrets where !secret.isEmpty {
+            let parts = secret.split(whereSeparator: \.isNewline).map(String.init)
+            for value in [secret] + (parts.count > 1 ? parts : [])
+            where !value.trimmingCharacters(in: .whitespaces).isEmpty && !values.contains(value)
+            {
+                values.append(value)
+            }
+        }
+        return values.map { "::add-mask::" + escapeData($0) }
+    }
+
+    static func error(title: String, message: String) -> String {
+        "::error title=\(escapeProperty(title))::\(escapeData(message))"
+    }
+
+    /// A workflow command's message: `%`, CR and LF encoded as the runner expects.
+    static func escapeData(_ text: String) -> String {
+        text.replacingOccurrences(of: "%", with: "%25")
+            .replacingOccurrences(of: "\r", with: "%0D")
+            .replacingOccurrences(of: "\n", with: "%0A")
+    }
+
+    /// A workflow command's property value: also `:` and `,`.
+    static func escapeProperty(_ text: String) -> String {
+        escapeData(text)
+            .replacingOccurrences(of: ":", with: "%3A")
+            .replacingOccurrences(of: ",", with: "%2C")
+    }
+}

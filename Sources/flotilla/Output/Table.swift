@@ -1,0 +1,17 @@
+/// Left-aligned text columns with a header row, two spaces apart.
+struct Table: Sendable {
+    var header: [String]
+    var rows: [[String]]
+
+    func lines() -> [String] {
+        let widths = header.indices.map { column in
+            ([header] + rows).map { $0[column].count }.max()!
+        }
+        return ([header] + rows).map { cells in
+            cells.enumerated().map { column, cell in
+                column == cells.count - 1
+                    ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+    }
+}

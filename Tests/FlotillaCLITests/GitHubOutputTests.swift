@@ -1,0 +1,65 @@
+import FlotillaEngine
+import Foundation
+import Testing
+
+@testable import flotilla
+
+@Suite struct GitHubOutputTests {
+    @Test func aFailedRunMasksFirstGroupsEachHostAnnotatesFailuresAndWritesTheSummary() throws {
+        let summary = FileManager.default.temporaryDirectory
+            .appendingPathComponent("flotilla-summary-\(UUID().uuidString).md").path
+        defer { unlink(summary) }
+        let out = TextOutput()
+        let output = GitHubOutput(out: out, verbosity: .normal, summaryPath: summary)
+        let run = SyntheticRun(
+            hosts: ["web-1", "web-2", "web-3"], failing: ["web-2", "web-3"],
+            secrets: ["hunter2-token", "100%:done"])
+
+        // Hosts interleave, as they do in a real run.
+        output.receive(run.start())
+        let streams = run.hosts.map(run.hostEvents)
+        for index in 0..<streams[0].count {
+            for stream in streams { output.receive(stream[index]) }
+        }
+        output.receive(RunEvent(host: nil, kind: .stageFinished(stage: "deploy")))
+        output.receive(run.finish())
+
+        let log = GitHubLog(out.text)
+        log.check(secrets: ["hunter2-token"])
+        #expect(log.masks == ["::add-mask::hunter2-token", "::add-mask::100%25:done"])
+        #expect(log.annotations == [
+            "::error title=web-2%3A deploy/migrate failed::host web-2, stage deploy, "
+                + "step migrate: exited with status 2",
+            "::error title=web-3%3A deploy/migrate failed::host web-3, stage deploy, "
+                + "step migrate: exited with status 2",
+        ])
+        #expect(log.lines.filter { $0.hasPrefix("::group::") } == [
+            "::group::web-1 · deploy", "::group::web-2 · deploy", "::group::web-3 · deploy",
+        ])
+        // A host's group holds its own lines only, in order.
+        let web2 = log.lines.firstIndex(of: "::group::web-2 · deploy")!
+        #expect(Array(log.lines[(web2 + 1)...(web2 + 5)]) == [
+            "web-2 | changed deploy/upload (0.4s)",
+            "web-2 | web-2 applying 3 migrations",
+            "web-2 ! web-2 warning: slow [no newline]",
+            "web-2 | failed  deploy/migrate (2.0s): exited with status 2",
+            "::endgroup::",
+        ])
+
+        let markdown = try String(contentsOfFile: summary, encoding: .utf8)
+        #expect(markdown.contains(
+            "| host | ok | changed | skipped | failed | unreachable | reason |"))
+        #expect(markdown.contains("| web-1 | 1 | 1 | 0 | 0 | 0 |  |"))
+        #expect(markdown.contains(
+            "| web-2 | 0 | 1 | 0 | 1 | 0 | deploy/migrate: exited with status 2 |"))
+    }
+
+    @Test func workflowCommandValuesEscapePercentAndLineBreaks() {
+        #expect(GitHubOutput.escapeData("50% done\r\nnext") == "50%25 done%0D%0Anext")
+        #expect(GitHubOutput.escapeProperty("a:b,c") == "a%3Ab%2Cc")
+        #expect(GitHubOutput.maskCommands(for: ["line one\nline two"]) == [
+            "::add-mask::line one%0Aline two", "::add-mask::line one",
+            "::add-mask::line two",
+        ])
+    }
+}
