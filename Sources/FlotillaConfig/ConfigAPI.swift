@@ -9,6 +9,9 @@ public struct Inventory: Sendable {
     public var groups: [String: Group]
     /// The files it was loaded from, in order.
     public var files: [String]
+    /// Problems worth showing that do not stop a run (an IPv6 address that looks like it
+    /// carries a port), in file order.
+    public var warnings: [Diagnostic] = []
 
     public init(hosts: [InventoryHost], groups: [String: Group], files: [String]) {
         self.hosts = hosts
@@ -22,7 +25,31 @@ public struct Inventory: Sendable {
         files: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
         sshConfig: String? = NSHomeDirectory() + "/.ssh/config"
     ) throws(DiagnosticError) -> Inventory {
-        fatalError("not built yet")
+        var loader = InventoryLoader(environment: environment, sshConfigPath: sshConfig)
+        let inventory = loader.load(files: files)
+        try loader.log.check()
+        return inventory
+    }
+
+    /// PRODUCT §2's fallback: the `-i` files, else `FLOTILLA_INVENTORY`, else
+    /// `inventory.yml` in the current folder, else an error saying so.
+    public static func loadDefault(
+        explicit: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        sshConfig: String? = NSHomeDirectory() + "/.ssh/config"
+    ) throws(DiagnosticError) -> Inventory {
+        if !explicit.isEmpty {
+            return try load(files: explicit, environment: environment, sshConfig: sshConfig)
+        }
+        if let fromEnvironment = environment["FLOTILLA_INVENTORY"], !fromEnvironment.isEmpty {
+            return try load(files: [fromEnvironment], environment: environment, sshConfig: sshConfig)
+        }
+        if FileManager.default.fileExists(atPath: "inventory.yml") {
+            return try load(files: ["inventory.yml"], environment: environment, sshConfig: sshConfig)
+        }
+        throw DiagnosticError([Diagnostic(
+            at: nil,
+            "no inventory: pass -i FILE, set FLOTILLA_INVENTORY, or create inventory.yml in "
+                + "the current folder")])
     }
 
     public func host(named name: String) -> InventoryHost? {
@@ -32,7 +59,18 @@ public struct Inventory: Sendable {
     /// The hosts a PATTERN selects, in inventory order: `all`, names, groups, globs,
     /// `!name` to exclude, `&group` to intersect, comma lists. An unknown name is an error.
     public func select(_ pattern: String) throws(DiagnosticError) -> [InventoryHost] {
-        fatalError("not built yet")
+        try select(pattern, at: nil)
+    }
+
+    /// Like `select(_:)`, with errors pointing at where the pattern was written.
+    public func select(
+        _ pattern: String, at location: SourceLocation?
+    ) throws(DiagnosticError) -> [InventoryHost] {
+        let problems = HostPattern.errors(for: pattern, in: self, at: location)
+        guard problems.isEmpty, let parsed = HostPattern(pattern) else {
+            throw DiagnosticError(problems)
+        }
+        return parsed.select(from: self)
     }
 }
 
@@ -49,11 +87,26 @@ public struct Shard: Sendable, Hashable {
 
     /// Parses `K/N`.
     public static func parse(_ text: String) -> Shard? {
-        fatalError("not built yet")
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]),
+            count >= 1, (1...count).contains(index)
+        else { return nil }
+        return Shard(index: index, count: count)
     }
 
+    /// Keeps the hosts whose name hashes (FNV-1a, 64 bits) to this shard, in their order.
     public func apply(to hosts: [InventoryHost]) -> [InventoryHost] {
-        fatalError("not built yet")
+        hosts.filter { Int(Self.hash($0.name) % UInt64(count)) == index - 1 }
+    }
+
+    /// FNV-1a over the name's UTF-8 bytes: the same on every machine and every run.
+    static func hash(_ name: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
     }
 }
 
@@ -61,7 +114,10 @@ extension Playbook {
     /// Loads and checks a playbook file: every key, type, duration and mode, every local
     /// file it names, every handler it notifies. Reports every problem.
     public static func load(path: String) throws(DiagnosticError) -> Playbook {
-        fatalError("not built yet")
+        var loader = PlaybookLoader(path: path)
+        let playbook = loader.load()
+        try loader.log.check()
+        return playbook!
     }
 }
 
@@ -79,7 +135,62 @@ public struct Secrets: Sendable {
         _ declarations: [SecretDeclaration], relativeTo folder: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(DiagnosticError) -> Secrets {
-        fatalError("not built yet")
+        var log = DiagnosticLog()
+        var values: [String: String] = [:]
+        for file in Set(declarations.compactMap(\.location?.file)) {
+            if let data = FileManager.default.contents(atPath: file) {
+                log.addSource(file: file, text: String(decoding: data, as: UTF8.self))
+            }
+        }
+        for declaration in declarations {
+            switch SecretResolver.resolve(
+                declaration.source, relativeTo: folder, environment: environment)
+            {
+            case .success(let value): values[declaration.name] = value
+            case .failure(let problem):
+                log.error("secret '\(declaration.name)': \(problem.message)", at: declaration.location)
+            }
+        }
+        try log.check()
+        return Secrets(values: values)
+    }
+
+    /// Every text outputs must hide: each value, and for multi-line values (a `.env` file)
+    /// each line and each `KEY=VALUE` value, longest first so the whole value is hidden before
+    /// its parts. Pieces shorter than 4 characters are left out: hiding them would mangle
+    /// ordinary output without protecting anything.
+    public var redactionStrings: [String] {
+        var pieces: Set<String> = []
+        for value in values.values {
+            pieces.insert(value)
+            for line in value.split(whereSeparator: \.isNewline) {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                pieces.insert(trimmed)
+                if let equals = trimmed.firstIndex(of: "=") {
+                    var rest = trimmed[trimmed.index(after: equals)...]
+                    if rest.count >= 2, let first = rest.first, first == "\"" || first == "'",
+                        rest.last == first
+                    {
+                        rest = rest.dropFirst().dropLast()
+                    }
+                    pieces.insert(String(rest))
+                }
+            }
+        }
+        return pieces.filter { $0.count >= 4 }.sorted { $0.count > $1.count || ($0.count == $1.count && $0 < $1) }
+    }
+}
+
+/// Resolves one secret source the way playbook secrets are resolved; the engine uses it for
+/// an inventory host's `passphrase:`. `relativeTo` is the folder a relative `file:` is read
+/// from (inventory paths are already resolved when loaded).
+public func resolveSecretSource(
+    _ source: SecretSource, relativeTo folder: String = "",
+    environment: [String: String] = ProcessInfo.processInfo.environment
+) throws(DiagnosticError) -> String {
+    switch SecretResolver.resolve(source, relativeTo: folder, environment: environment) {
+    case .success(let value): return value
+    case .failure(let problem): throw DiagnosticError([Diagnostic(at: nil, problem.message)])
     }
 }
 
@@ -119,6 +230,9 @@ public struct ResolvedStep: Sendable, Hashable {
     public var mode: UInt32?
     public var parents: Bool
     public var location: SourceLocation?
+    /// A script whose CRLF line endings were converted (`line_endings: normalize`): worth a
+    /// line in the log.
+    public var lineEndingsNormalized = false
 
     public init(
         id: String, displayName: String, kind: Kind, selected: Bool = true,
@@ -181,16 +295,23 @@ public struct HostPlan: Sendable, Hashable {
 /// Renders every step of `playbook` for each host, with variables in the order
 /// defaults < groups < host < playbook < `extraVars` (-e). An undefined variable, a missing
 /// file, or a secret on a command line is an error naming where it was used.
+/// With `inventory`, the playbook's `hosts:` and every `when:` are also checked for names
+/// the inventory does not know.
 public func resolvePlans(
-    playbook: Playbook, hosts: [InventoryHost], extraVars: [String: String], secrets: Secrets
+    playbook: Playbook, hosts: [InventoryHost], extraVars: [String: String], secrets: Secrets,
+    inventory: Inventory? = nil
 ) throws(DiagnosticError) -> [HostPlan] {
-    fatalError("not built yet")
+    var resolver = PlanResolver(
+        playbook: playbook, secrets: secrets, extraVars: extraVars, inventory: inventory)
+    let plans = resolver.plans(for: hosts)
+    try resolver.log.check()
+    return plans
 }
 
 extension DiagnosticError {
     /// The diagnostics as a compiler prints them: `file:line:column: error: message`, the
     /// source line, and a caret under the column.
     public func rendered() -> String {
-        fatalError("not built yet")
+        diagnostics.map { $0.rendered() }.joined(separator: "\n")
     }
 }

@@ -21,11 +21,17 @@ public struct Diagnostic: Sendable, Hashable {
     public var severity: Severity
     public var location: SourceLocation?
     public var message: String
+    /// The line of the file the location points into, shown under the message.
+    public var sourceLine: String?
 
-    public init(_ severity: Severity = .error, at location: SourceLocation?, _ message: String) {
+    public init(
+        _ severity: Severity = .error, at location: SourceLocation?, _ message: String,
+        sourceLine: String? = nil
+    ) {
         self.severity = severity
         self.location = location
         self.message = message
+        self.sourceLine = sourceLine
     }
 }
 

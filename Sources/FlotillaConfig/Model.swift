@@ -157,6 +157,10 @@ public struct Step: Sendable, Hashable {
     /// Create missing parent folders of the target.
     public var parents: Bool
     public var location: SourceLocation?
+    /// What to do with CRLF line endings in a `script:` file (R15).
+    public var lineEndings: LineEndings = .check
+    /// Where each key's value was written (`run`, `to`, `env.NAME`, …), for diagnostics.
+    public var fieldLocations: [String: SourceLocation] = [:]
 
     public init(
         name: String? = nil, kind: Kind, become: Bool = false, cwd: String? = nil,
@@ -185,6 +189,14 @@ public struct Step: Sendable, Hashable {
         self.parents = parents
         self.location = location
     }
+}
+
+/// `line_endings:` of a script step.
+public enum LineEndings: String, Sendable, Hashable {
+    /// A script with CR line endings is an input error (the default).
+    case check
+    /// CRLF is converted to LF before the script is uploaded.
+    case normalize
 }
 
 public struct Stage: Sendable, Hashable {
@@ -238,6 +250,12 @@ public struct Playbook: Sendable, Hashable {
     public var secrets: [SecretDeclaration]
     public var stages: [Stage]
     public var handlers: [Handler]
+    /// `become_password:` names the declared secret that holds the sudo password.
+    public var becomePassword: String?
+    /// Where `hosts:` was written, for pattern errors.
+    public var hostsLocation: SourceLocation?
+    /// Problems worth showing that do not stop a run.
+    public var warnings: [Diagnostic] = []
 
     public init(
         path: String, name: String, hosts: String, serial: HostCount? = nil,
