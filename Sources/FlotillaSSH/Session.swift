@@ -8,17 +8,50 @@ public final class Session: Sendable {
     public let user: String
     /// The key the host presented, after it was verified.
     public let hostKey: HostKeyInfo
+    let connection: Connection
 
-    init(alias: String, endpoint: Endpoint, user: String, hostKey: HostKeyInfo) {
-        self.alias = alias
-        self.endpoint = endpoint
-        self.user = user
+    init(connection: Connection, hostKey: HostKeyInfo) {
+        self.alias = connection.alias
+        self.endpoint = connection.endpoint
+        self.user = connection.user
         self.hostKey = hostKey
+        self.connection = connection
     }
 
     /// Connects, verifies the host key and authenticates, each bounded by its timeout.
     public static func connect(_ options: ConnectOptions) async throws(SSHError) -> Session {
-        fatalError("not built yet")
+        LibSSH2Runtime.ensureInitialized()
+        let verifier = try HostKeyVerifier(
+            policy: options.hostKeys, alias: options.alias, endpoint: options.endpoint)
+
+        var bridge: JumpBridge?
+        let socket: Int32
+        if let jump = options.jump {
+            (bridge, socket) = try await JumpBridge.open(
+                through: jump, to: options.endpoint, alias: options.alias,
+                timeout: options.connectTimeout)
+        } else {
+            socket = try await TCPConnector(
+                alias: options.alias, endpoint: options.endpoint,
+                timeout: options.connectTimeout, loop: EventLoop.next()
+            ).connect()
+        }
+        guard let handle = SessionHandle(socket: socket) else {
+            await bridge?.stop()
+            throw SSHError(
+                .handshake, alias: options.alias, endpoint: options.endpoint,
+                message: "libssh2 could not create a session (out of memory?)")
+        }
+        let connection = Connection(
+            loop: EventLoop.next(), handle: handle, alias: options.alias,
+            endpoint: options.endpoint, user: options.user)
+        do {
+            let hostKey = try await connection.establish(options, verifier: verifier, bridge: bridge)
+            return Session(connection: connection, hostKey: hostKey)
+        } catch {
+            await connection.close()
+            throw error
+        }
     }
 
     /// Runs `command` through the login shell. Output arrives in `output` as it comes, both
@@ -29,47 +62,47 @@ public final class Session: Sendable {
         _ command: String, stdin: [UInt8] = [], timeout: Duration? = nil,
         output: @escaping @Sendable (OutputChunk) -> Void = { _ in }
     ) async throws(SSHError) -> ExecResult {
-        fatalError("not built yet")
+        try await connection.exec(command, stdin: stdin, timeout: timeout, output: output)
     }
 
     /// Writes a file atomically, or leaves it alone when its bytes and mode already match.
     public func upload(
         _ request: UploadRequest, progress: UploadProgress? = nil
     ) async throws(SSHError) -> UploadOutcome {
-        fatalError("not built yet")
+        try await connection.upload(request, progress: progress)
     }
 
     /// Reads a whole remote file.
     public func download(_ remotePath: String) async throws(SSHError) -> [UInt8] {
-        fatalError("not built yet")
+        try await connection.download(remotePath)
     }
 
     /// Information about a remote path, or nil when it does not exist.
     public func stat(_ remotePath: String) async throws(SSHError) -> RemoteFileInfo? {
-        fatalError("not built yet")
+        try await connection.stat(remotePath)
     }
 
     /// Removes a remote file; a missing file is not an error.
     public func remove(_ remotePath: String) async throws(SSHError) {
-        fatalError("not built yet")
+        try await connection.remove(remotePath)
     }
 
     /// Creates a remote folder (and its parents when asked).
     public func makeDirectory(
         _ remotePath: String, mode: UInt32 = 0o755, parents: Bool = false
     ) async throws(SSHError) {
-        fatalError("not built yet")
+        try await connection.makeDirectory(remotePath, mode: mode, parents: parents)
     }
 
     /// Says goodbye to the server and frees everything. Safe to call twice.
     public func close() async {
-        fatalError("not built yet")
+        await connection.close()
     }
 }
 
 /// The libssh2 version this build runs with, for `flotilla version` and bug reports.
 public var libssh2RuntimeVersion: String {
-    "unknown"
+    LibSSH2Runtime.version
 }
 
 extension Session {
@@ -80,6 +113,27 @@ extension Session {
         alias: String, endpoint: Endpoint, algorithms: [String] = [],
         timeout: Duration = .seconds(10)
     ) async throws(SSHError) -> [HostKeyInfo] {
-        fatalError("not built yet")
+        LibSSH2Runtime.ensureInitialized()
+        var keys: [HostKeyInfo] = []
+        var firstError: SSHError?
+        let choices: [String?] = algorithms.isEmpty ? [nil] : algorithms.map { $0 }
+        for algorithm in choices {
+            do {
+                let loop = EventLoop.next()
+                let socket = try await TCPConnector(
+                    alias: alias, endpoint: endpoint, timeout: timeout, loop: loop
+                ).connect()
+                guard let handle = SessionHandle(socket: socket) else { continue }
+                let connection = Connection(
+                    loop: loop, handle: handle, alias: alias, endpoint: endpoint, user: "")
+                let key = try await connection.probe(algorithm: algorithm, timeout: timeout)
+                await connection.close()
+                if !keys.contains(key) { keys.append(key) }
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if keys.isEmpty, let firstError { throw firstError }
+        return keys
     }
 }

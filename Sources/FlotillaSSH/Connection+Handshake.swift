@@ -1,0 +1,76 @@
+internal import CLibSSH2
+
+extension Connection {
+    /// Host-key algorithms this libssh2 build can verify, in its own order.
+    func supportedHostKeyAlgorithms() -> [String] {
+        var list: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+        let count = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &list)
+        guard count > 0, let list else { return [] }
+        defer { libssh2_free(session, list) }
+        return (0..<Int(count)).compactMap { list[$0].map { String(cString: $0) } }
+    }
+
+    /// Offers the host-key algorithms in this order; unknown names are left out.
+    func preferHostKeyAlgorithms(_ algorithms: [String]) {
+        let supported = Set(supportedHostKeyAlgorithms())
+        let usable = algorithms.filter { supported.contains($0) }
+        guard !usable.isEmpty else { return }
+        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, usable.joined(separator: ","))
+    }
+
+    /// Banner and key exchange within `timeout`; returns the key the server presented.
+    func handshake(timeout: Duration, deadline: ContinuousClock.Instant) async throws(SSHError)
+        -> HostKeyInfo
+    {
+        let operation = makeOperation(deadline: deadline, cancellable: true)
+        let socket = handle.socket
+        let session = self.session
+        let rc: Int32
+        do {
+            rc = try await perform(operation) { libssh2_session_handshake(session, socket) }
+        } catch {
+            throw handshakeInterrupted(error, timeout: timeout)
+        }
+        guard rc == 0 else {
+            if handle.counter.bytes == 0 {
+                throw failure(
+                    .handshake, "the server closed the connection before its SSH banner; is "
+                        + "this port an SSH server, and does it allow connections from here?")
+            }
+            throw failure(
+                .handshake, "SSH handshake failed: no key exchange, cipher or host key "
+                    + "algorithm in common, or a protocol error; see the detail")
+        }
+        var length = 0
+        var type: Int32 = 0
+        guard let key = libssh2_session_hostkey(session, &length, &type), length > 0 else {
+            throw failure(.handshake, "the server presented no host key")
+        }
+        let blob = [UInt8](UnsafeRawBufferPointer(start: key, count: length))
+        return HostKeyInfo(
+            type: Self.keyType(ofBlob: blob) ?? "unknown", fingerprint: sha256Fingerprint(blob),
+            blob: blob)
+    }
+
+    func handshakeInterrupted(_ interruption: Interruption, timeout: Duration) -> SSHError {
+        switch interruption {
+        case .timedOut:
+            let what = handle.counter.bytes == 0
+                ? "no SSH banner within \(DurationText(timeout)); the port accepts connections "
+                    + "but does not speak SSH"
+                : "SSH handshake and authentication did not finish within "
+                    + "\(DurationText(timeout)); the server or the network is overloaded"
+            return SSHError(.connectTimeout, alias: alias, endpoint: endpoint, message: what)
+        case .cancelled, .lost:
+            return interrupted(interruption, doing: "connecting")
+        }
+    }
+
+    /// The algorithm name a key blob starts with: a length-prefixed string.
+    static func keyType(ofBlob blob: [UInt8]) -> String? {
+        guard blob.count >= 4 else { return nil }
+        let length = blob[0..<4].reduce(0) { $0 << 8 | Int($1) }
+        guard length > 0, blob.count >= 4 + length else { return nil }
+        return String(decoding: blob[4..<(4 + length)], as: UTF8.self)
+    }
+}

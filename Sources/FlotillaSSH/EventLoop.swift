@@ -1,0 +1,226 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A thread that runs Swift jobs and waits on sockets with poll(2). Every libssh2 session is
+/// confined to one loop: its actor uses the loop as its executor, so libssh2 is only ever
+/// called from this thread and never blocks Swift's cooperative pool. Waiting for a socket
+/// or a deadline suspends the caller; the loop resumes it when poll reports readiness.
+final class EventLoop: SerialExecutor, @unchecked Sendable {
+    /// A socket and the poll events (`POLLIN`, `POLLOUT`) a waiter needs.
+    struct Interest: Sendable {
+        var fd: Int32
+        var events: Int16
+    }
+
+    /// Why a wait ended.
+    enum Wake: Sendable, Equatable {
+        /// A socket of the waiter is ready (or in error: the next call will say so).
+        case ready
+        case timedOut
+        case cancelled
+        /// Another operation on the same session received bytes; try again.
+        case kicked
+        /// The session was declared lost.
+        case lost
+    }
+
+    private struct Waiter {
+        var interests: [Interest]
+        var deadline: ContinuousClock.Instant?
+        /// The session the waiter belongs to, so it can be kicked or failed with the session.
+        var group: Int
+        var kickable: Bool
+        var continuation: CheckedContinuation<Wake, Never>
+    }
+
+    private struct State {
+        var jobs: [UnownedJob] = []
+        var waiters: [Int: Waiter] = [:]
+        /// Waits cancelled before they were registered.
+        var cancelledEarly: Set<Int> = []
+    }
+
+    /// Two loops for a two-core machine: sessions are spread over them.
+    static let shared: [EventLoop] = (0..<2).map { EventLoop(name: "flotilla-ssh-\($0)") }
+    private static let roundRobin = Atomic<Int>(0)
+    private static let waiterIDs = Atomic<Int>(1)
+
+    static func next() -> EventLoop {
+        let index = roundRobin.wrappingAdd(1, ordering: .relaxed).oldValue
+        return shared[index % shared.count]
+    }
+
+    private let state = Mutex(State())
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    private init(name: String) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            fatalError("cannot create the event loop's wake-up pipe: errno \(errno)")
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = name
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let first = state.withLock { state in
+            state.jobs.append(job)
+            return state.jobs.count == 1
+        }
+        if first { wake() }
+    }
+
+    /// Suspends until one of `interests` is ready, the deadline passes, the task is
+    /// cancelled (when `cancellable`), or the group is kicked or failed.
+    func wait(
+        for interests: [Interest], deadline: ContinuousClock.Instant?, group: Int,
+        kickable: Bool = true, cancellable: Bool = true
+    ) async -> Wake {
+        let id = Self.waiterIDs.wrappingAdd(1, ordering: .relaxed).oldValue
+        if cancellable && Task.isCancelled { return .cancelled }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let waiter = Waiter(
+                    interests: interests, deadline: deadline, group: group,
+                    kickable: kickable, continuation: continuation)
+                let early = state.withLock { state in
+                    if state.cancelledEarly.remove(id) != nil { return true }
+                    state.waiters[id] = waiter
+                    return false
+                }
+                if early {
+                    continuation.resume(returning: .cancelled)
+                } else {
+                    wake()
+                }
+            }
+        } onCancel: {
+            guard cancellable else { return }
+            let waiter = state.withLock { state -> Waiter? in
+                if let waiter = state.waiters.removeValue(forKey: id) { return waiter }
+                state.cancelledEarly.insert(id)
+                return nil
+            }
+            waiter?.continuation.resume(returning: .cancelled)
+        }
+    }
+
+    /// Suspends until the deadline; not ended by kicks, only by cancellation.
+    func sleep(until deadline: ContinuousClock.Instant) async -> Wake {
+        await wait(for: [], deadline: deadline, group: 0, kickable: false)
+    }
+
+    /// Wakes every kickable waiter of the group so it retries its call.
+    func kick(group: Int) {
+        resume(with: .kicked) { $0.group == group && $0.kickable }
+    }
+
+    /// Ends every wait of the group with `.lost`.
+    func fail(group: Int) {
+        resume(with: .lost) { $0.group == group }
+    }
+
+    private func resume(with wake: Wake, where matches: (Waiter) -> Bool) {
+        let chosen = state.withLock { state in
+            let ids = state.waiters.filter { matches($0.value) }.map(\.key)
+            return ids.compactMap { state.waiters.removeValue(forKey: $0) }
+        }
+        for waiter in chosen { waiter.continuation.resume(returning: wake) }
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(wakeWrite, &byte, 1)
+    }
+
+    private func run() {
+        var pollSet: [pollfd] = []
+        var drain = [UInt8](repeating: 0, count: 64)
+        while true {
+            let jobs = state.withLock { state in
+                let jobs = state.jobs
+                state.jobs.removeAll(keepingCapacity: true)
+                return jobs
+            }
+            for job in jobs { job.runSynchronously(on: asUnownedSerialExecutor()) }
+
+            // One pollfd per socket, with the union of what its waiters need.
+            let now = ContinuousClock.now
+            let timeout: Int32 = state.withLock { state in
+                var eventsByFD: [Int32: Int16] = [:]
+                var nearest: ContinuousClock.Instant?
+                for waiter in state.waiters.values {
+                    for interest in waiter.interests {
+                        eventsByFD[interest.fd, default: 0] |= interest.events
+                    }
+                    if let deadline = waiter.deadline, deadline < nearest ?? deadline + .seconds(1) {
+                        nearest = deadline
+                    }
+                }
+                pollSet.removeAll(keepingCapacity: true)
+                pollSet.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
+                for (fd, events) in eventsByFD {
+                    pollSet.append(pollfd(fd: fd, events: events, revents: 0))
+                }
+                if !state.jobs.isEmpty { return 0 }
+                guard let nearest else { return -1 }
+                return Self.milliseconds(until: nearest, from: now)
+            }
+            _ = poll(&pollSet, nfds_t(pollSet.count), timeout)
+
+            if pollSet[0].revents != 0 {
+                while Glibc.read(wakeRead, &drain, drain.count) > 0 {}
+            }
+            var readyFDs: [Int32: Int16] = [:]
+            for entry in pollSet.dropFirst() where entry.revents != 0 {
+                readyFDs[entry.fd] = entry.revents
+            }
+            resumeDue(ready: readyFDs, now: ContinuousClock.now)
+        }
+    }
+
+    private func resumeDue(ready: [Int32: Int16], now: ContinuousClock.Instant) {
+        let errorBits = Int16(POLLERR | POLLHUP | POLLNVAL)
+        let due: [(Waiter, Wake)] = state.withLock { state in
+            var due: [(Int, Wake)] = []
+            for (id, waiter) in state.waiters {
+                let isReady = waiter.interests.contains { interest in
+                    guard let revents = ready[interest.fd] else { return false }
+                    return revents & (interest.events | errorBits) != 0
+                }
+                if isReady {
+                    due.append((id, .ready))
+                } else if let deadline = waiter.deadline, deadline <= now {
+                    due.append((id, .timedOut))
+                }
+            }
+            return due.compactMap { id, wake in
+                state.waiters.removeValue(forKey: id).map { ($0, wake) }
+            }
+        }
+        for (waiter, wake) in due { waiter.continuation.resume(returning: wake) }
+    }
+
+    private static func milliseconds(
+        until deadline: ContinuousClock.Instant, from now: ContinuousClock.Instant
+    ) -> Int32 {
+        guard deadline > now else { return 0 }
+        let (seconds, attoseconds) = (deadline - now).components
+        // Round up so a deadline is never polled for a moment too early and spun on.
+        let millis = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int32(clamping: millis)
+    }
+}

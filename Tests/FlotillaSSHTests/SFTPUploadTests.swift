@@ -1,0 +1,175 @@
+// Uploads are atomic, keep secrets private at every instant, and leave equal files alone.
+
+import Foundation
+import Testing
+
+@testable import FlotillaSSH
+
+@Suite("Uploads")
+struct SFTPUploadTests {
+    @Test("A secret is never readable by others, even while its upload is in progress")
+    func secretNeverExposed() async throws {
+        try await withFleet { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                let watcher = try await Session.connect(connectOptions(fleet, fleet.hosts[0]))
+                defer { Task { await watcher.close() } }
+                _ = try await run(session, "mkdir -p vault")
+                // Prints the mode of every temporary file it sees until the target appears.
+                let watch = Task {
+                    try await run(watcher, """
+                        touch vault/.watching
+                        while [ ! -e vault/app.env ]; do
+                          for f in vault/.app.env.*; do [ -e "$f" ] && stat -c '%a' "$f"; done
+                        done 2>/dev/null
+                        """, timeout: .seconds(60))
+                }
+                while try await session.stat("~/vault/.watching") == nil {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let secret = [UInt8](repeating: 0x53, count: 48 << 20)
+                let outcome = try await session.upload(
+                    UploadRequest(contents: .bytes(secret), remotePath: "~/vault/app.env", mode: 0o600))
+                #expect(outcome == .written(bytes: secret.count))
+                let seen = try await watch.value.stdout.split(separator: "\n")
+                #expect(!seen.isEmpty, "the watcher never saw the temporary file")
+                #expect(seen.allSatisfy { $0 == "600" }, "modes seen: \(Set(seen))")
+                let info = try await session.stat("~/vault/app.env")
+                #expect(info?.mode == 0o600)
+                #expect(info?.size == UInt64(secret.count))
+                #expect(try await run(session, "ls -A vault").stdout == ".watching\napp.env\n")
+            }
+        }
+    }
+
+    @Test("Overwriting a 0644 file with a shorter 0600 one gives exactly the new bytes at 0600")
+    func overwriteNarrowsMode() async throws {
+        try await withFleet { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                _ = try await run(session, "printf 'a much longer old text' > app.env; chmod 644 app.env")
+                let outcome = try await session.upload(
+                    UploadRequest(contents: .bytes(Array("new".utf8)), remotePath: "~/app.env", mode: 0o600))
+                #expect(outcome == .written(bytes: 3))
+                #expect(try await session.stat("~/app.env")?.mode == 0o600)
+                #expect(try await session.download("~/app.env") == Array("new".utf8))
+                #expect(try await run(session, "ls -A | grep -c app.env").stdout == "1\n")
+            }
+        }
+    }
+
+    @Test("An unchanged file is left alone: same bytes and mode, same mtime")
+    func unchangedFileLeftAlone() async throws {
+        try await withFleet { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                let request = UploadRequest(
+                    contents: .bytes(Array("server_name example.org;\n".utf8)),
+                    remotePath: "~/site.conf", mode: 0o644)
+                #expect(try await session.upload(request) == .written(bytes: 25))
+                let before = try await run(session, "stat -c %y site.conf").stdout
+                try await Task.sleep(for: .milliseconds(1100))
+                #expect(try await session.upload(request) == .unchanged)
+                #expect(try await run(session, "stat -c %y site.conf").stdout == before)
+
+                var other = request
+                other.mode = 0o640
+                #expect(try await session.upload(other) == .written(bytes: 25))
+                #expect(try await session.stat("~/site.conf")?.mode == 0o640)
+            }
+        }
+    }
+
+    @Test("A missing parent folder is an error unless parents are asked for")
+    func missingParent() async throws {
+        try await withFleet { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                let home = fleet.hosts[0].home
+                let request = UploadRequest(
+                    contents: .bytes(Array("#!/bin/sh\n".utf8)),
+                    remotePath: "\(home)/releases/2024-06-01/deploy.sh", mode: 0o755)
+                let error = await failure { _ = try await session.upload(request) }
+                #expect(error?.code == .missingParent)
+                #expect(error?.message.hasPrefix(
+                    "parent folder \(home)/releases/2024-06-01 does not exist on t-1") == true)
+                #expect(try await run(session, "ls -A").stdout.contains("releases") == false)
+
+                var withParents = request
+                withParents.createParents = true
+                #expect(try await session.upload(withParents) == .written(bytes: 10))
+                let info = try await session.stat("~/releases/2024-06-01/deploy.sh")
+                #expect(info?.mode == 0o755)
+                #expect(try await session.stat("~/releases")?.isDirectory == true)
+            }
+        }
+    }
+
+    @Test("Writing where the user may not is a permission error naming the path")
+    func permissionDenied() async throws {
+        try await withFleet { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                let request = UploadRequest(
+                    contents: .bytes([1, 2, 3]), remotePath: "/etc/flotilla-test.conf", mode: 0o644)
+                let error = await failure { _ = try await session.upload(request) }
+                if fleet.hosts[0].user == "root" { return }
+                #expect(error?.code == .permissionDenied)
+                #expect(error?.message.contains("/etc/") == true)
+            }
+        }
+    }
+
+    @Test("Progress is reported up to the whole size of a large upload")
+    func progressReported() async throws {
+        try await withFleet { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                let reports = ProgressLog()
+                let size = 8 << 20
+                _ = try await session.upload(
+                    UploadRequest(
+                        contents: .bytes([UInt8](repeating: 7, count: size)),
+                        remotePath: "~/big.bin", mode: 0o644),
+                    progress: reports.record)
+                let seen = reports.values
+                #expect(seen.count > 2)
+                #expect(seen.last == size)
+                #expect(seen == seen.sorted())
+            }
+        }
+    }
+
+    @Test("Folders, stat, download and remove work on ~/ paths")
+    func fileOperations() async throws {
+        try await withFleet { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                try await session.makeDirectory("~/a/b/c", mode: 0o750, parents: true)
+                let folder = try await session.stat("~/a/b/c")
+                #expect(folder?.isDirectory == true)
+                #expect(folder?.mode == 0o750)
+                let error = await failure { try await session.makeDirectory("~/x/y") }
+                #expect(error?.code == .missingParent)
+
+                _ = try await run(session, "printf 'hello' > a/b/c/f.txt")
+                #expect(try await session.download("~/a/b/c/f.txt") == Array("hello".utf8))
+                try await session.remove("~/a/b/c/f.txt")
+                try await session.remove("~/a/b/c/f.txt")
+                #expect(try await session.stat("~/a/b/c/f.txt") == nil)
+            }
+        }
+    }
+}
+
+final class ProgressLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sent: [Int] = []
+
+    var record: UploadProgress {
+        { sent, _ in
+            self.lock.lock()
+            self.sent.append(sent)
+            self.lock.unlock()
+        }
+    }
+
+    var values: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return sent
+    }
+}
