@@ -20,7 +20,8 @@ let package = Package(
         // The only importer of libyaml: inventory, playbooks, patterns, templates, secrets.
         .target(name: "FlotillaConfig", dependencies: ["CYAML"]),
         // From a loaded playbook and inventory to a finished run.
-        .target(name: "FlotillaEngine", dependencies: ["FlotillaConfig", "FlotillaSSH"]),
+        .target(
+            name: "FlotillaEngine", dependencies: ["FlotillaConfig", "FlotillaSSH", "CCrypto"]),
         // The local fleet of real sshd servers.
         .target(name: "FlotillaSandbox"),
         // The executable: argument parsing, commands, outputs.

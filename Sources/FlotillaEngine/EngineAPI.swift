@@ -1,4 +1,4 @@
-// The public face of running. Bodies marked "not built yet" are filled in by the engine.
+// The public face of running.
 
 import FlotillaConfig
 import FlotillaSSH
@@ -17,6 +17,9 @@ public struct RunOptions: Sendable {
     public var resume = false
     /// Run only these stages (all when empty).
     public var stages: [String] = []
+    /// The name of the secret that holds the sudo password for `become` steps; without it,
+    /// sudo must not ask for one.
+    public var becomePassword: String?
 
     public init() {}
 }
@@ -28,11 +31,16 @@ public struct RunOutcome: Sendable {
     public var summaries: [HostSummary]
     /// The run folder holding `run.json` and one log per host.
     public var runFolder: String
+    /// What `run.json` holds (nil only when the run folder could not be made).
+    public var record: RunRecord?
 
-    public init(exitCode: Int32, summaries: [HostSummary], runFolder: String) {
+    public init(
+        exitCode: Int32, summaries: [HostSummary], runFolder: String, record: RunRecord? = nil
+    ) {
         self.exitCode = exitCode
         self.summaries = summaries
         self.runFolder = runFolder
+        self.record = record
     }
 }
 
@@ -43,7 +51,12 @@ public enum Engine {
         playbook: Playbook, plans: [HostPlan], inventory: Inventory, secrets: Secrets,
         options: RunOptions, sink: any RunEventSink
     ) async -> RunOutcome {
-        fatalError("not built yet")
+        let environment = ProcessInfo.processInfo.environment
+        let connector = SessionConnector(inventory: inventory, environment: environment)
+        return await RunDriver(
+            playbook: playbook, plans: plans, inventory: inventory, secrets: secrets,
+            options: options, sink: sink, connector: connector, environment: environment
+        ).run()
     }
 
     /// Runs one ad-hoc command on every host (`flotilla exec`).
@@ -51,7 +64,36 @@ public enum Engine {
         command: String, hosts: [InventoryHost], inventory: Inventory, become: Bool,
         timeout: Duration?, forks: Int, logsFolder: String, sink: any RunEventSink
     ) async -> RunOutcome {
-        fatalError("not built yet")
+        let environment = ProcessInfo.processInfo.environment
+        let connector = SessionConnector(inventory: inventory, environment: environment)
+        return await execDriver(
+            command: command, hosts: hosts, inventory: inventory, become: become,
+            timeout: timeout, forks: forks, logsFolder: logsFolder, sink: sink,
+            connector: connector, environment: environment
+        ).run()
+    }
+
+    /// The run `exec` makes: one stage `exec` with one step, and no lock.
+    static func execDriver(
+        command: String, hosts: [InventoryHost], inventory: Inventory, become: Bool,
+        timeout: Duration?, forks: Int, logsFolder: String, sink: any RunEventSink,
+        connector: any HostConnector, environment: [String: String]
+    ) -> RunDriver {
+        let step = ResolvedStep(
+            id: "0/0", displayName: "exec: " + command, kind: .run(command), become: become,
+            timeout: timeout)
+        let plans = hosts.map {
+            HostPlan(host: $0, stages: [ResolvedStage(name: "exec", parallel: nil, steps: [step])],
+                     handlers: [:])
+        }
+        var options = RunOptions()
+        options.forks = forks
+        options.logsFolder = logsFolder
+        let playbook = Playbook(path: "", name: "exec", hosts: "", stages: [])
+        return RunDriver(
+            playbook: playbook, plans: plans, inventory: inventory,
+            secrets: Secrets(values: [:]), options: options, sink: sink, connector: connector,
+            environment: environment, takesLock: false)
     }
 
     /// The SSH connection settings for an inventory host: identities, host-key policy,
@@ -60,6 +102,6 @@ public enum Engine {
         for host: InventoryHost, jump: Session? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(SSHError) -> ConnectOptions {
-        fatalError("not built yet")
+        try ConnectionSettings(host: host, environment: environment).options(jump: jump)
     }
 }

@@ -23,12 +23,14 @@ public struct HostSummary: Sendable, Hashable, Codable {
     public var skipped: Int
     public var failed: Int
     public var unreachable: Int
+    /// Failed steps that `ignore_errors` let pass; they do not make the run fail.
+    public var ignored: Int
     /// Why the host stopped early, in one line, or nil if it finished.
     public var failure: String?
 
     public init(
         host: String, address: String, ok: Int = 0, changed: Int = 0, skipped: Int = 0,
-        failed: Int = 0, unreachable: Int = 0, failure: String? = nil
+        failed: Int = 0, unreachable: Int = 0, failure: String? = nil, ignored: Int = 0
     ) {
         self.host = host
         self.address = address
@@ -38,6 +40,7 @@ public struct HostSummary: Sendable, Hashable, Codable {
         self.failed = failed
         self.unreachable = unreachable
         self.failure = failure
+        self.ignored = ignored
     }
 }
 

@@ -1,0 +1,279 @@
+// File steps on a host: `upload`, `template`, `secret` and `fetch`. A file whose content,
+// mode and owner already match is left alone (ok); with --check nothing is written and the
+// step says what would change; with --diff the text change is shown (never for secrets).
+
+import FlotillaConfig
+import FlotillaSSH
+import Foundation
+
+/// One file a step wants on the host.
+struct DesiredFile: Sendable {
+    var contents: [UInt8]
+    var target: String
+    var mode: UInt32
+    var parents: Bool
+}
+
+/// What the host has at a path.
+private enum RemoteState: Equatable {
+    case missing
+    case notAFile
+    case file(mode: UInt32, owner: String, group: String, sha256: String)
+}
+
+extension HostRun {
+    func uploadLocal(
+        _ localPath: String, to target: String, _ step: ResolvedStep,
+        on connection: any HostConnection
+    ) async -> StepOutcome {
+        let path = localPath.hasPrefix("/") ? localPath : context.playbookFolder + "/" + localPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return StepOutcome(.failed, "local file \(path) is missing", exitClass: .badInput)
+        }
+        var files: [DesiredFile] = []
+        do {
+            if isDirectory.boolValue {
+                let entries = try FileManager.default.subpathsOfDirectory(atPath: path).sorted()
+                for entry in entries {
+                    let full = path + "/" + entry
+                    var entryIsDirectory: ObjCBool = false
+                    _ = FileManager.default.fileExists(
+                        atPath: full, isDirectory: &entryIsDirectory)
+                    if entryIsDirectory.boolValue { continue }
+                    files.append(try Self.localFile(
+                        full, target: target + "/" + entry, mode: step.mode, parents: true))
+                }
+            } else {
+                files.append(try Self.localFile(
+                    path, target: target, mode: step.mode, parents: step.parents))
+            }
+        } catch {
+            return StepOutcome(.failed, "cannot read \(path): \(error)", exitClass: .badInput)
+        }
+        return await install(files, step, on: connection)
+    }
+
+    private static func localFile(
+        _ path: String, target: String, mode: UInt32?, parents: Bool
+    ) throws -> DesiredFile {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let localMode = (attributes[.posixPermissions] as? NSNumber)?.uint32Value ?? 0o644
+        return DesiredFile(
+            contents: Array(data), target: target, mode: mode ?? (localMode & 0o777),
+            parents: parents)
+    }
+
+    /// Writes the files that differ; reports ok when none does.
+    func install(
+        _ wanted: [DesiredFile], _ step: ResolvedStep, on connection: any HostConnection
+    ) async -> StepOutcome {
+        let files = wanted.map { file -> DesiredFile in
+            var copy = file
+            copy.target = absolute(file.target)
+            return copy
+        }
+        let states: [RemoteState]
+        switch await probe(files.map(\.target), step, on: connection) {
+        case .value(let found): states = found
+        case .stop(let outcome): return outcome
+        }
+
+        var changes: [(DesiredFile, RemoteState)] = []
+        for (file, state) in zip(files, states) {
+            let sha = Checksum.sha256Hex(file.contents)
+            if case .file(let mode, let owner, let group, let remoteSha) = state,
+                remoteSha == sha, mode == file.mode & 0o7777,
+                step.owner == nil || step.owner == owner, step.group == nil || step.group == group
+            {
+                continue
+            }
+            if state == .notAFile {
+                return StepOutcome(.failed, "\(file.target) on \(name) exists and is not a file")
+            }
+            changes.append((file, state))
+        }
+        if changes.isEmpty { return StepOutcome(.ok) }
+
+        var outcome = StepOutcome(.changed)
+        outcome.files = changes.map {
+            RunRecord.FileChange(path: $0.0.target, sha256: Checksum.sha256Hex($0.0.contents))
+        }
+        if context.options.check {
+            if context.options.diff && !step.sensitive {
+                for (file, state) in changes {
+                    await showDiff(file, state, step, on: connection)
+                }
+            }
+            outcome.message = "would write " + changes.map(\.0.target).joined(separator: ", ")
+            return outcome
+        }
+
+        for (file, _) in changes {
+            if let failure = await write(file, step, on: connection) { return failure }
+        }
+        outcome.message = changes.count == 1
+            ? "wrote \(changes[0].0.target)" : "wrote \(changes.count) files"
+        return outcome
+    }
+
+    /// Writes one file atomically: through SFTP when the login user writes it as itself,
+    /// through a private temp copy and `sudo` when an owner or `become` is asked for.
+    private func write(
+        _ file: DesiredFile, _ step: ResolvedStep, on connection: any HostConnection
+    ) async -> StepOutcome? {
+        let hub = self.hub
+        let name = self.name
+        let stepName = step.displayName
+        let progress: UploadProgress = { sent, total in
+            hub.emit(name, .uploadProgress(step: stepName, sent: sent, total: total))
+        }
+        let direct = !step.become && step.owner == nil && step.group == nil
+        if direct {
+            let request = UploadRequest(
+                contents: .bytes(file.contents), remotePath: file.target, mode: file.mode,
+                createParents: file.parents)
+            do {
+                _ = try await connection.upload(request, progress: progress)
+                return nil
+            } catch {
+                return .from(error)
+            }
+        }
+
+        tempCounter += 1
+        let temp = absolute(tempFolder) + "/file-\(tempCounter)"
+        do {
+            _ = try await connection.upload(
+                UploadRequest(contents: .bytes(file.contents), remotePath: temp, mode: 0o600),
+                progress: progress)
+        } catch {
+            return .from(error)
+        }
+        let target = RemoteProgram.quote(file.target)
+        var script = ["umask 077", "t=\(target)", "n=\"$t.flotilla-new\""]
+        if file.parents { script.append("mkdir -p -- \"$(dirname -- \"$t\")\" || exit 1") }
+        var chain = ["rm -f -- \"$n\"", "cp -- \(RemoteProgram.quote(temp)) \"$n\""]
+        if step.owner != nil || step.group != nil {
+            let owner = (step.owner ?? "") + (step.group.map { ":" + $0 } ?? "")
+            chain.append("chown -- \(RemoteProgram.quote(owner)) \"$n\"")
+        }
+        chain += [
+            "chmod \(String(file.mode & 0o7777, radix: 8)) -- \"$n\"",
+            "{ sync -- \"$n\" 2>/dev/null || true; }",
+            "mv -f -- \"$n\" \"$t\"",
+        ]
+        script.append(chain.joined(separator: " && ") + " || { r=$?; rm -f -- \"$n\"; exit $r; }")
+        let program = program(for: step) { _ in script.joined(separator: "\n") }
+        do {
+            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            await Task { try? await connection.remove(temp) }.value
+            if result.status.succeeded { return nil }
+            if let sudo = sudoProblem(result, step) { return sudo }
+            let why = result.stderrTail.last(where: { !$0.isEmpty }) ?? result.status.description
+            return StepOutcome(.failed, "cannot write \(file.target) on \(name): \(why)",
+                               exitStatus: result.status)
+        } catch {
+            await Task { try? await connection.remove(temp) }.value
+            return .from(error)
+        }
+    }
+
+    /// Mode, owner, group and SHA-256 of each path, in one command (through sudo for
+    /// `become`, since the targets may not be readable by the login user).
+    private func probe(
+        _ paths: [String], _ step: ResolvedStep, on connection: any HostConnection
+    ) async -> StepCheck<[RemoteState]> {
+        let list = paths.map(RemoteProgram.quote).joined(separator: " ")
+        let script = """
+            for f in \(list); do
+              if [ -f "$f" ] && [ ! -L "$f" ]; then
+                printf '%s %s\\n' "$(stat -c '%a %U %G' -- "$f")" \
+                  "$(sha256sum -- "$f" | cut -c1-64)"
+              elif [ -e "$f" ]; then echo other; else echo missing; fi
+            done
+            """
+        var program = program(for: step) { _ in script }
+        program.cwd = nil
+        do {
+            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            if let sudo = sudoProblem(result, step) { return .stop(sudo) }
+            let lines = String(decoding: result.stdout, as: UTF8.self)
+                .split(separator: "\n").map(String.init)
+            guard result.status.succeeded, lines.count == paths.count else {
+                let why = result.stderrTail.last ?? result.status.description
+                return .stop(StepOutcome(.failed, "cannot inspect files on \(name): \(why)"))
+            }
+            return .value(lines.map(Self.state))
+        } catch {
+            if Task.isCancelled { return .stop(StepOutcome.interrupted()) }
+            return .stop(StepOutcome.from(error))
+        }
+    }
+
+    private static func state(_ line: String) -> RemoteState {
+        let words = line.split(separator: " ").map(String.init)
+        if words == ["missing"] { return .missing }
+        guard words.count == 4, let mode = UInt32(words[0], radix: 8) else { return .notAFile }
+        return .file(mode: mode & 0o7777, owner: words[1], group: words[2], sha256: words[3])
+    }
+
+    private func showDiff(
+        _ file: DesiredFile, _ state: RemoteState, _ step: ResolvedStep,
+        on connection: any HostConnection
+    ) async {
+        var old: [UInt8] = []
+        if case .file = state {
+            var program = program(for: step) { _ in "cat -- \(RemoteProgram.quote(file.target))" }
+            program.cwd = nil
+            guard let result = try? await RemoteRun.run(program, on: connection, capture: true),
+                result.status.succeeded
+            else { return }
+            old = result.stdout
+        }
+        let lines = UnifiedDiff.lines(
+            old: old, new: file.contents, oldName: file.target, newName: file.target)
+        for line in lines {
+            hub.output(name, .stdout, Array(line.utf8), partial: false)
+        }
+    }
+
+    func fetch(
+        _ remote: String, to local: String, _ step: ResolvedStep,
+        on connection: any HostConnection
+    ) async -> StepOutcome {
+        let source = absolute(remote)
+        var program = program(for: step) { _ in "cat -- \(RemoteProgram.quote(source))" }
+        program.cwd = nil
+        let bytes: [UInt8]
+        do {
+            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            guard result.status.succeeded else {
+                if let sudo = sudoProblem(result, step) { return sudo }
+                let why = result.stderrTail.last ?? result.status.description
+                return StepOutcome(.failed, "cannot read \(source) on \(name): \(why)")
+            }
+            bytes = result.stdout
+        } catch {
+            if Task.isCancelled { return .interrupted() }
+            return .from(error)
+        }
+        // Only the name's own parts are kept, so a fetched file cannot land outside the run.
+        let parts = local.split(separator: "/").filter { $0 != ".." && $0 != "." }
+        let folder = context.runFolder + "/fetched/" + RunLog.fileName(for: name)
+        let destination = ([folder] + parts.map(String.init)).joined(separator: "/")
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (destination as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: destination))
+        } catch {
+            return StepOutcome(.failed, "cannot write \(destination): \(error)")
+        }
+        var outcome = StepOutcome(.ok, "fetched \(bytes.count) bytes to \(destination)")
+        outcome.files = [RunRecord.FileChange(
+            path: destination, sha256: Checksum.sha256Hex(bytes))]
+        return outcome
+    }
+}

@@ -1,0 +1,312 @@
+// One host's part of a run: its connection, lock and temp folder, the steps it ran and how
+// they ended. The scheduler calls it stage by stage; one task at a time drives it.
+
+import FlotillaConfig
+import FlotillaSSH
+import Foundation
+
+actor HostRun {
+    let plan: HostPlan
+    let context: RunContext
+    nonisolated let name: String
+    nonisolated let address: String
+    let groups = ProcessGroupTracker()
+
+    var connection: (any HostConnection)?
+    var home = ""
+    var lock: HostLock
+    private var lockHeld = false
+    private var stageRecords: [RunRecord.StageRecord] = []
+    private var summary: HostSummary
+    private(set) var exitClass = ExitClass.success
+    private(set) var hostStatus: RunRecord.HostRecord.Status?
+    /// Steps before this index of the flattened plan were finished by the resumed run.
+    private var resumeFrom = 0
+    private var flatIndex = 0
+    /// Stages this host ran to their end.
+    private var stagesDone = 0
+    var tempCounter = 0
+
+    /// The host is connected and has not failed.
+    var isAlive: Bool { connection != nil && hostStatus == nil }
+    var hasFailed: Bool {
+        hostStatus == .failed || hostStatus == .unreachable
+    }
+
+    var hub: EventHub { context.hub }
+    var tempFolder: String { "~/.flotilla/tmp/" + context.runID }
+
+    init(plan: HostPlan, context: RunContext) {
+        self.plan = plan
+        self.context = context
+        name = plan.host.name
+        address = Endpoint(host: plan.host.address, port: plan.host.port).description
+        summary = HostSummary(host: plan.host.name, address: address)
+        lock = HostLock(owner: context.lockOwner, runID: context.runID, since: Date())
+        if let finished = context.finishedSteps[plan.host.name] {
+            let ids = plan.stages.flatMap { $0.steps.map(\.id) }
+            resumeFrom = ids.firstIndex { !finished.contains($0) } ?? ids.count
+        }
+    }
+
+    // MARK: connecting
+
+    /// Connects, takes the lock and makes the temp folder. False when the host cannot go on.
+    func connect(using connector: any HostConnector) async -> Bool {
+        hub.emit(name, .connecting)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let opened: any HostConnection
+        do {
+            opened = try await connector.connect(plan.host)
+        } catch {
+            if Task.isCancelled || error.code == .cancelled {
+                stop(.interrupted, .interrupted, "interrupted while connecting")
+                return false
+            }
+            summary.unreachable += 1
+            hub.emit(name, .unreachable(message: error.description))
+            stop(.unreachable, Self.exitClass(of: error), error.description)
+            return false
+        }
+        connection = opened
+        hub.emit(
+            name,
+            .connected(hostKeyFingerprint: opened.hostKeyFingerprint, duration: clock.now - start))
+        return await prepare(opened)
+    }
+
+    private func prepare(_ connection: any HostConnection) async -> Bool {
+        let program = RemoteProgram(
+            payload: lock.acquireProgram(tempFolder: tempFolder, lock: context.takesLock))
+        do {
+            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            let lines = String(decoding: result.stdout, as: UTF8.self)
+                .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            guard result.status.succeeded, let first = lines.first, !first.isEmpty else {
+                let why = result.stderrTail.last ?? result.status.description
+                fail(.stepFailed, "could not prepare \(tempFolder) on \(name): \(why)")
+                return false
+            }
+            home = first
+            if context.takesLock {
+                if lines.count > 1, lines[1] == "locked" {
+                    lockHeld = true
+                    hub.note(name, "lock taken: \(HostLock.folder)")
+                } else {
+                    let owner = lines.dropFirst(2).joined(separator: "\n")
+                    fail(.stepFailed, HostLock.busyMessage(host: name, ownerFile: owner))
+                    return false
+                }
+            }
+            return true
+        } catch {
+            if Task.isCancelled {
+                stop(.interrupted, .interrupted, "interrupted while connecting")
+            } else {
+                summary.unreachable += 1
+                stop(.unreachable, Self.exitClass(of: error), error.description)
+            }
+            return false
+        }
+    }
+
+    // MARK: stages
+
+    /// Runs the steps of one stage, then the handlers they notified.
+    func runStage(_ index: Int) async {
+        guard isAlive, index < plan.stages.count else { return }
+        let stage = plan.stages[index]
+        var records: [RunRecord.StepRecord] = []
+        var notified = Set<String>()
+        for step in stage.steps {
+            defer { flatIndex += 1 }
+            if Task.isCancelled {
+                stop(.interrupted, .interrupted, "interrupted before \(step.displayName)")
+                break
+            }
+            if flatIndex < resumeFrom {
+                let message = "finished in run \(context.resumedFrom ?? "before")"
+                records.append(report(step, stage: stage.name, StepOutcome(.skipped, message)))
+                continue
+            }
+            let (record, outcome) = await perform(step, stage: stage.name)
+            records.append(record)
+            if outcome.status == .changed { notified.formUnion(step.notify) }
+            if outcome.stopsHost {
+                stop(Self.hostStatus(after: outcome), outcome.exitClass,
+                     "\(step.displayName): \(outcome.message ?? "failed")")
+                break
+            }
+        }
+        if isAlive && !Task.isCancelled {
+            for handlerName in context.handlerOrder where notified.contains(handlerName) {
+                guard let handler = plan.handlers[handlerName] else { continue }
+                var step = handler
+                step.id = "\(index)/handler:\(handlerName)"
+                let (record, outcome) = await perform(step, stage: stage.name)
+                records.append(record)
+                if outcome.stopsHost {
+                    stop(Self.hostStatus(after: outcome), outcome.exitClass,
+                         "handler \(handlerName): \(outcome.message ?? "failed")")
+                    break
+                }
+            }
+        }
+        stageRecords.append(RunRecord.StageRecord(name: stage.name, steps: records))
+        if hostStatus == nil { stagesDone += 1 }
+    }
+
+    private func perform(_ step: ResolvedStep, stage: String) async
+        -> (RunRecord.StepRecord, StepOutcome)
+    {
+        hub.emit(name, .stepStarted(stage: stage, step: step.displayName))
+        let started = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outcome = await execute(step)
+        if outcome.status == .failed, step.ignoreErrors, outcome.exitClass != .interrupted {
+            outcome.ignored = true
+            outcome.message = "ignored: " + (outcome.message ?? "failed")
+        }
+        let record = report(step, stage: stage, outcome, started: started,
+                            duration: clock.now - start)
+        return (record, outcome)
+    }
+
+    /// Counts the outcome, emits `stepFinished` and makes the step's record.
+    private func report(
+        _ step: ResolvedStep, stage: String, _ outcome: StepOutcome, started: Date = Date(),
+        duration: Duration = .zero
+    ) -> RunRecord.StepRecord {
+        if outcome.ignored {
+            summary.ignored += 1
+        } else {
+            switch outcome.status {
+            case .ok: summary.ok += 1
+            case .changed: summary.changed += 1
+            case .skipped: summary.skipped += 1
+            case .failed: summary.failed += 1
+            case .unreachable: summary.unreachable += 1
+            }
+        }
+        let message = outcome.message.map(hub.redactor.redact)
+        hub.emit(
+            name,
+            .stepFinished(
+                stage: stage, step: step.displayName, status: outcome.status,
+                message: message, duration: duration))
+        let (seconds, atto) = duration.components
+        return RunRecord.StepRecord(
+            id: step.id, name: hub.redactor.redact(step.displayName), status: outcome.status,
+            ignored: outcome.ignored, started: started,
+            duration: Double(seconds) + Double(atto) / 1e18, message: message,
+            exitStatus: outcome.exitStatus.map(Self.recordText), files: outcome.files)
+    }
+
+    // MARK: ending
+
+    /// Removes the temp folder, releases the lock, closes the connection, and reports.
+    /// `notRunReason` says why the run stopped, for a host that did not run every stage.
+    func finish(notRunReason: String? = nil) async -> RunRecord.HostRecord {
+        if let connection {
+            // Cleaning up must happen even when the run was interrupted, so it runs in a
+            // task of its own that the interrupt does not cancel.
+            let program = RemoteProgram(
+                payload: lock.releaseProgram(tempFolder: tempFolder, lock: lockHeld))
+            let name = self.name
+            let hub = self.hub
+            await Task {
+                do {
+                    _ = try await RemoteRun.run(
+                        program, on: connection, capture: true, channelTimeout: .seconds(10))
+                } catch {
+                    hub.note(name, "cleanup failed: \(error)")
+                }
+                await connection.close()
+            }.value
+            self.connection = nil
+        }
+        if hostStatus == nil {
+            if Task.isCancelled {
+                stop(.interrupted, .interrupted, "interrupted")
+            } else if let notRunReason, stagesDone < plan.stages.count {
+                hostStatus = .notRun
+                summary.failure = notRunReason
+            } else {
+                hostStatus = .finished
+            }
+        }
+        summary = EventHub.redacted(summary, hub.redactor)
+        hub.emit(name, .hostFinished(summary))
+        return RunRecord.HostRecord(
+            host: name, address: address, status: hostStatus ?? .finished, summary: summary,
+            stages: stageRecords)
+    }
+
+    /// Ends the step still running on the host (interrupt): TERM to its process group, KILL
+    /// after a short wait. Runs in a task the interrupt does not cancel.
+    func terminateRunning() async {
+        guard let running = groups.take(), let connection else { return }
+        var program = RemoteProgram(payload: """
+            kill -TERM -- -\(running.group) 2>/dev/null || exit 0
+            for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+              kill -0 -- -\(running.group) 2>/dev/null || exit 0
+              sleep 0.1
+            done
+            kill -KILL -- -\(running.group) 2>/dev/null
+            exit 0
+            """)
+        if running.become { program.privilege = .sudo(password: context.becomePassword) }
+        let name = self.name
+        let hub = self.hub
+        await Task {
+            do {
+                _ = try await RemoteRun.run(
+                    program, on: connection, capture: true, channelTimeout: .seconds(6))
+                hub.note(name, "interrupted: remote process group \(running.group) terminated")
+            } catch {
+                hub.note(
+                    name, "interrupted: could not confirm the end of process group"
+                        + " \(running.group): \(error)")
+            }
+        }.value
+    }
+
+    private func fail(_ exitClass: ExitClass, _ message: String) {
+        stop(.failed, exitClass, message)
+    }
+
+    private func stop(
+        _ status: RunRecord.HostRecord.Status, _ exitClass: ExitClass, _ message: String
+    ) {
+        guard hostStatus == nil else { return }
+        hostStatus = status
+        self.exitClass = max(self.exitClass, exitClass)
+        summary.failure = hub.redactor.redact(message)
+    }
+
+    private static func hostStatus(after outcome: StepOutcome) -> RunRecord.HostRecord.Status {
+        if outcome.exitClass == .interrupted { return .interrupted }
+        return outcome.status == .unreachable ? .unreachable : .failed
+    }
+
+    /// What a connection error means for the run's exit code.
+    static func exitClass(of error: SSHError) -> ExitClass {
+        switch error.code {
+        case .keyInvalid, .knownHostsInvalid: .badInput
+        case .connectTimeout, .commandTimeout: .timedOut
+        case .cancelled: .interrupted
+        case .sftp, .missingParent, .diskFull, .permissionDenied: .stepFailed
+        default: .unreachable
+        }
+    }
+
+    static func recordText(_ status: ExitStatus) -> String {
+        switch status {
+        case .exited(let code): "exited(\(code))"
+        case .signalled(let name): "signalled(\(name))"
+        case .unknown: "unknown"
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// Replaces secret values with a mask in everything the engine emits: event texts, output
+// lines and log lines. Works on bytes, so output that is not UTF-8 is redacted as well.
+
+import Foundation
+
+struct Redactor: Sendable {
+    static let mask = "********"
+
+    /// Every form of every secret, longest first so a value that contains another is masked
+    /// whole.
+    private let needles: [[UInt8]]
+
+    init(secrets: [String]) {
+        var forms = Set<[UInt8]>()
+        for secret in secrets where !secret.isEmpty {
+            for form in Self.forms(of: secret) where !form.isEmpty {
+                forms.insert(Array(form.utf8))
+            }
+        }
+        needles = forms.sorted { $0.count > $1.count }
+    }
+
+    var isEmpty: Bool { needles.isEmpty }
+
+    func redact(_ text: String) -> String {
+        guard !needles.isEmpty else { return text }
+        let bytes = redact(Array(text.utf8))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func redact(_ bytes: [UInt8]) -> [UInt8] {
+        guard !needles.isEmpty, !bytes.isEmpty else { return bytes }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var index = 0
+        let mask = Array(Self.mask.utf8)
+        scan: while index < bytes.count {
+            for needle in needles where Self.matches(needle, in: bytes, at: index) {
+                result.append(contentsOf: mask)
+                index += needle.count
+                continue scan
+            }
+            result.append(bytes[index])
+            index += 1
+        }
+        return result
+    }
+
+    /// The value itself, its base64 (with and without padding), its URL-encoded form, and
+    /// each of its lines when it has several (a line of a secret file printed alone).
+    private static func forms(of secret: String) -> [String] {
+        let data = Data(secret.utf8)
+        let base64 = data.base64EncodedString()
+        var forms = [secret, base64, base64.replacingOccurrences(of: "=", with: "")]
+        let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        if let encoded = secret.addingPercentEncoding(withAllowedCharacters: unreserved) {
+            forms.append(encoded)
+        }
+        let lines = secret.split(whereSeparator: \.isNewline).map(String.init)
+        if lines.count > 1 {
+            forms += lines.filter { $0.trimmingCharacters(in: .whitespaces).count >= 4 }
+        }
+        return forms
+    }
+
+    private static func matches(_ needle: [UInt8], in bytes: [UInt8], at index: Int) -> Bool {
+        guard index + needle.count <= bytes.count, bytes[index] == needle[0] else {
+            return false
+        }
+        var offset = 1
+        while offset < needle.count {
+            if bytes[index + offset] != needle[offset] { return false }
+            offset += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,140 @@
+// The program every remote command runs through. The command line the server sees is always
+// the same short text (`RemoteProgram.commandLine`); everything else, including environment
+// values that may hold secrets and the sudo password, travels on stdin, so nothing secret
+// shows in the host's process list or in an SSH environment request.
+//
+// The outer shell reads its program up to a NUL byte and evaluates it. That program starts
+// the step as a job in its own process group (so an interrupt can end the step and all its
+// children), reports the group on a marker line, optionally arms a timeout watchdog, waits,
+// and reports the exit code on another marker line. Markers go to stderr, start with a
+// random tag, and are removed before anyone sees the output.
+
+import Foundation
+
+struct RemoteProgram: Sendable {
+    /// What the server runs. It reads the program from stdin; the text before the start tag
+    /// (a sudo password sudo did not ask for) is dropped so it can never be evaluated.
+    static let commandLine =
+        "exec bash -c 'IFS= read -r -d \"\" p; p=${p#*\(startTag)}; eval \"$p\"'"
+    static let startTag = "@@FLOTILLA@@"
+
+    /// Whether the step runs through `sudo`, and with which password.
+    enum Privilege: Sendable {
+        case user
+        case sudo(password: String?)
+    }
+
+    /// The part that runs as the step's user (after sudo when there is one).
+    var payload: String
+    var environment: [String: String] = [:]
+    /// Folders put in front of PATH.
+    var path: [String] = []
+    var cwd: String?
+    var privilege: Privilege = .user
+    /// The remote watchdog ends the step after this long.
+    var timeout: Duration?
+    /// Marks this command's lines on stderr; random so output cannot imitate it.
+    let tag: String
+
+    init(payload: String, tag: String = RemoteProgram.makeTag()) {
+        self.payload = payload
+        self.tag = tag
+    }
+
+    static func makeTag() -> String {
+        "@@FL-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + "@@"
+    }
+
+    /// The bytes to send on stdin.
+    func stdin() -> [UInt8] {
+        var bytes = Array(Self.startTag.utf8) + Array(outer().utf8) + [0]
+        switch privilege {
+        case .user:
+            bytes += Array(Self.startTag.utf8) + Array(inner().utf8) + [0]
+        case .sudo(let password):
+            if let password { bytes += Array(password.utf8) + [UInt8(ascii: "\n")] }
+            bytes += Array(Self.startTag.utf8) + Array(inner().utf8) + [0]
+        }
+        return bytes
+    }
+
+    /// Runs as the login user: starts the job, reports its process group, waits, reports.
+    private func outer() -> String {
+        let reader = Self.quote("IFS= read -r -d \"\" p; p=${p#*\(Self.startTag)}; eval \"$p\"")
+        let launch: String
+        switch privilege {
+        case .user:
+            launch = "bash -c \(reader)"
+        case .sudo(let password):
+            launch = password == nil
+                ? "sudo -n -H -- bash -c \(reader)"
+                : "sudo -S -p '' -H -- bash -c \(reader)"
+        }
+        var lines = [
+            "m=\(Self.quote(tag))",
+            "set -m",
+            "\(launch) 0<&0 &",
+            "j=$!",
+        ]
+        if let timeout {
+            let seconds = max(1, Int((timeout.components.seconds)))
+            lines += [
+                "( sleep \(seconds); printf '%s timeout\\n' \"$m\" >&2;"
+                    + " kill -TERM -- -$j 2>/dev/null; sleep 3; kill -KILL -- -$j 2>/dev/null"
+                    + " ) </dev/null >/dev/null &",
+                "w=$!",
+            ]
+        }
+        lines += [
+            "set +m",
+            "printf '%s pgid %s\\n' \"$m\" \"$j\" >&2",
+            "wait \"$j\"; r=$?",
+        ]
+        if timeout != nil { lines.append("kill -- -$w 2>/dev/null") }
+        lines += [
+            "printf '%s rc %s\\n' \"$m\" \"$r\" >&2",
+            "exit \"$r\"",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Runs as the step's user: environment, PATH, folder, then the payload.
+    private func inner() -> String {
+        var lines: [String] = []
+        for key in environment.keys.sorted() {
+            lines.append("export \(key)=\(Self.quote(environment[key] ?? ""))")
+        }
+        if !path.isEmpty {
+            let joined = path.map(Self.remotePath).joined(separator: ":")
+            lines.append("export PATH=\(joined):\"$PATH\"")
+        }
+        if let cwd {
+            lines.append(
+                "cd -- \(Self.remotePath(cwd)) || { printf '%s cwd\\n' \(Self.quote(tag)) >&2;"
+                    + " exit 1; }")
+        }
+        lines.append(payload)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A `run` payload: the script runs from a file descriptor (never from the command line)
+    /// with `set -e`, and the first failing line reports its number, exit code and PATH.
+    static func shellScript(_ script: String, tag: String) -> String {
+        let trap = "set -eE; trap 'r=$?; printf \"%s err %s %s %s\\n\" " + quote(tag)
+            + " \"$((LINENO-1))\" \"$r\" \"$PATH\" >&2' ERR"
+        let text = trap + "\n" + script + "\n"
+        return "s=\(quote(text))\nbash <(printf '%s' \"$s\")"
+    }
+
+    /// Single-quotes text for bash.
+    static func quote(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\"'\"'") + "'"
+    }
+
+    /// A remote path for bash: `~/x` stays relative to the home folder, the rest is quoted.
+    static func remotePath(_ path: String) -> String {
+        if path == "~" { return "\"$HOME\"" }
+        if path.hasPrefix("~/") { return "\"$HOME\"/" + quote(String(path.dropFirst(2))) }
+        return quote(path)
+    }
+}

@@ -1,0 +1,64 @@
+// The per-host log files of a run folder: every step's name, command, timestamps, output
+// lines, exit status and duration. Everything written here is already redacted. Writes are
+// synchronous and in order, so a host's log reads exactly as its output came.
+
+import Foundation
+import Synchronization
+
+final class RunLog: Sendable {
+    private let folder: String
+    private let handles = Mutex<[String: FileHandle]>([:])
+
+    init(folder: String) {
+        self.folder = folder
+    }
+
+    /// A file name made from a host alias: letters, digits, `-`, `_` and `.` are kept.
+    static func fileName(for host: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        var name = String(host.map { allowed.contains($0) ? $0 : "_" })
+        if name.isEmpty || name.hasPrefix(".") { name = "_" + name }
+        return name
+    }
+
+    func write(host: String, time: Date, _ text: String) {
+        write(host: host, time: time, Array(text.utf8))
+    }
+
+    /// One line: time stamp, then the bytes as they came (not decoded).
+    func write(host: String, time: Date, _ bytes: [UInt8]) {
+        var line = Array((Self.timestamp(time) + " ").utf8)
+        line += bytes
+        line.append(UInt8(ascii: "\n"))
+        handles.withLock { handles in
+            guard let handle = handle(for: host, in: &handles) else { return }
+            try? handle.write(contentsOf: line)
+        }
+    }
+
+    func closeAll() {
+        handles.withLock { handles in
+            for handle in handles.values { try? handle.close() }
+            handles = [:]
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    private func handle(for host: String, in handles: inout [String: FileHandle]) -> FileHandle? {
+        if let handle = handles[host] { return handle }
+        let path = folder + "/" + Self.fileName(for: host) + ".log"
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(
+                atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
+        _ = try? handle.seekToEnd()
+        handles[host] = handle
+        return handle
+    }
+}
