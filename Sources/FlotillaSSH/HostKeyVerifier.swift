@@ -1,80 +1,133 @@
-// The seam between the session (which performs the handshake) and host-key checking (which
-// reads known_hosts and fingerprints). Bodies marked "not built yet" are filled in by the
-// host-key implementation.
+// Checking one host's key against the pinned fingerprint or the known_hosts sources, for
+// the session that performs the handshake.
+
+import Foundation
+
+/// What verification concluded when it accepted a key.
+enum HostKeyVerdict: Sendable, Hashable {
+    /// The key matches the pinned fingerprint.
+    case matchedPin
+    /// The key is recorded at `file:line`.
+    case matchedKnownHosts(at: String)
+    /// The key was unknown and, under accept-new, recorded in this file.
+    case recorded(in: String)
+}
 
 /// Checks one host's key against a policy. Made once per connection attempt.
 struct HostKeyVerifier: Sendable {
     let policy: HostKeyPolicy
     let alias: String
     let endpoint: Endpoint
+    /// Every known_hosts source, in the policy's order: files, then texts.
+    let sources: [KnownHostsFile]
 
     /// Reads the known_hosts sources; a bad line is an error naming file and line.
     init(policy: HostKeyPolicy, alias: String, endpoint: Endpoint) throws(SSHError) {
         self.policy = policy
         self.alias = alias
         self.endpoint = endpoint
-        fatalError("not built yet")
+        var sources: [KnownHostsFile] = []
+        do {
+            for file in policy.knownHostsFiles {
+                sources.append(try KnownHostsFile.read(path: Self.expandingHome(file)))
+            }
+            for text in policy.knownHostsText {
+                sources.append(try KnownHostsFile.parse(text.text, source: text.source))
+            }
+        } catch {
+            throw SSHError(error.code, alias: alias, endpoint: endpoint, message: error.message)
+        }
+        self.sources = sources
+    }
+
+    /// The names this endpoint is looked up as: `[host]:port`, and for port 22 the bare
+    /// host as well. Never the bare host for another port: that entry belongs to another
+    /// server (R07).
+    var lookupNames: [String] {
+        let bracketed = "[\(endpoint.host)]:\(endpoint.port)"
+        return endpoint.port == 22 ? [endpoint.host, bracketed] : [bracketed]
+    }
+
+    /// The entries that apply to this endpoint, certificate authorities left out.
+    var entries: [KnownHostsEntry] {
+        let names = lookupNames
+        return sources.flatMap(\.entries).filter {
+            $0.marker != .certificateAuthority && $0.applies(to: names)
+        }
     }
 
     /// Host-key algorithms to offer, best first: the types recorded for this host, then the
-    /// rest of `supported`, so a host recorded only with its ed25519 key is matched.
+    /// rest of `supported`, so a host recorded only with its ed25519 key is matched (R08).
     func preferredAlgorithms(supported: [String]) -> [String] {
-        fatalError("not built yet")
+        if policy.fingerprint != nil { return supported }
+        var preferred: [String] = []
+        for entry in entries where entry.marker == .none {
+            // A recorded RSA key is the same key under every RSA signature algorithm;
+            // the SHA-2 ones are the ones modern servers accept.
+            let algorithms =
+                entry.keyType == "ssh-rsa"
+                ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [entry.keyType]
+            for algorithm in algorithms
+            where supported.contains(algorithm) && !preferred.contains(algorithm) {
+                preferred.append(algorithm)
+            }
+        }
+        return preferred + supported.filter { !preferred.contains($0) }
     }
 
     /// Accepts the key, records it (accept-new), or throws `.hostKeyUnknown`,
     /// `.hostKeyChanged` or `.hostKeyRevoked` with both fingerprints and the fix.
-    func verify(_ key: HostKeyInfo) throws(SSHError) {
-        fatalError("not built yet")
+    @discardableResult
+    func verify(_ key: HostKeyInfo) throws(SSHError) -> HostKeyVerdict {
+        let presented = HostKeyInfo(
+            type: SSHWireReader.keyType(ofBlob: key.blob) ?? key.type,
+            fingerprint: sha256Fingerprint(key.blob), blob: key.blob)
+        let messages = HostKeyMessages(
+            alias: alias, endpoint: endpoint, presented: presented,
+            sources: sources.map(\.source))
+
+        if let pinned = policy.fingerprint {
+            let expected = KeyDigest.normalizedFingerprint(pinned)
+            guard expected == presented.fingerprint else {
+                throw messages.error(.hostKeyChanged, messages.pinMismatch(expected))
+            }
+            return .matchedPin
+        }
+
+        let entries = self.entries
+        if let revoked = entries.first(where: { $0.marker == .revoked && $0.blob == key.blob }) {
+            throw messages.error(.hostKeyRevoked, messages.revoked(at: revoked.location))
+        }
+        let recorded = entries.filter { $0.marker == .none }
+        if let match = recorded.first(where: { $0.blob == key.blob }) {
+            return .matchedKnownHosts(at: match.location)
+        }
+        if let sameType = recorded.first(where: { $0.keyType == presented.type }) {
+            throw messages.error(.hostKeyChanged, messages.changed(sameType))
+        }
+        if !recorded.isEmpty {
+            throw messages.error(.hostKeyChanged, messages.otherTypesRecorded(recorded))
+        }
+
+        let bareHostEntry = endpoint.port == 22 ? nil : sources.flatMap(\.entries).first {
+            $0.marker == .none && $0.namesBareHost(endpoint.host)
+        }
+        guard policy.mode == .acceptNew else {
+            throw messages.error(.hostKeyUnknown, messages.unknown(bareHostEntry: bareHostEntry))
+        }
+        guard let file = policy.knownHostsFiles.first.map(Self.expandingHome) else {
+            throw messages.error(.hostKeyUnknown, messages.nowhereToRecord())
+        }
+        do {
+            try KnownHosts.record(presented, for: endpoint, in: file)
+        } catch {
+            throw SSHError(error.code, alias: alias, endpoint: endpoint, message: error.message)
+        }
+        return .recorded(in: file)
     }
-}
 
-/// A private key ready for libssh2: normalised text (LF endings, no BOM, final newline).
-struct PrivateKeyMaterial: Sendable {
-    /// The key text in PEM or OpenSSH form.
-    var pem: [UInt8]
-    var passphrase: String?
-    /// `env:NAME` or the file path; never the key itself.
-    var source: String
-    /// `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, … when it can be told.
-    var keyType: String?
-    /// One line for the log when normalising changed something ("converted CRLF line endings").
-    var notice: String?
-
-    /// Loads and checks a key file or key text. Public keys, PuTTY keys, keys whose line
-    /// breaks became spaces and truncated keys are recognised and named in the error.
-    static func load(_ identity: Identity) throws(SSHError) -> PrivateKeyMaterial {
-        fatalError("not built yet")
-    }
-}
-
-/// `SHA256:` and the unpadded base64 of the SHA-256 of a key blob, as OpenSSH prints it.
-public func sha256Fingerprint(_ blob: [UInt8]) -> String {
-    fatalError("not built yet")
-}
-
-/// Reading and writing known_hosts for `flotilla trust`.
-public enum KnownHosts {
-    public enum Status: Sendable, Hashable {
-        case matches
-        case unknown
-        /// A different key of the same type is recorded (`file:line`).
-        case changed(recorded: HostKeyInfo, at: String)
-        case revoked
-    }
-
-    /// What the known_hosts files say of this key for this endpoint.
-    public static func status(
-        of key: HostKeyInfo, for endpoint: Endpoint, files: [String]
-    ) throws(SSHError) -> Status {
-        fatalError("not built yet")
-    }
-
-    /// Appends `[host]:port type base64` (the bare host for port 22), creating the file
-    /// (0600) and its folder when missing.
-    public static func record(_ key: HostKeyInfo, for endpoint: Endpoint, in file: String)
-        throws(SSHError)
-    {
-        fatalError("not built yet")
+    static func expandingHome(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        return NSHomeDirectory() + path.dropFirst()
     }
 }

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+@testable import FlotillaSSH
+
+/// A key made by ssh-keygen in a private temporary folder.
+struct KeyFixture {
+    var privateKeyPath: String
+    /// `type base64`, as in a known_hosts line.
+    var publicKey: String
+    var type: String
+    var blob: [UInt8]
+
+    var info: HostKeyInfo {
+        HostKeyInfo(type: type, fingerprint: sha256Fingerprint(blob), blob: blob)
+    }
+
+    /// Makes a key: `ed25519`, `ecdsa`, `rsa`; `format` is ssh-keygen's `-m`.
+    static func make(
+        _ type: String, passphrase: String = "", format: String? = nil
+    ) throws -> KeyFixture {
+        let folder = try temporaryFolder()
+        let path = "\(folder)/id_\(type)"
+        var arguments = ["-q", "-t", type, "-N", passphrase, "-C", "", "-f", path]
+        if type == "rsa" { arguments += ["-b", "2048"] }
+        if let format { arguments += ["-m", format] }
+        let result = try runProgram("/usr/bin/ssh-keygen", arguments)
+        #expect(result.status == 0, "ssh-keygen: \(result.output)")
+        let fields = try String(contentsOfFile: path + ".pub", encoding: .utf8)
+            .split(separator: " ")
+        let blob = [UInt8](Data(base64Encoded: String(fields[1]))!)
+        return KeyFixture(
+            privateKeyPath: path, publicKey: "\(fields[0]) \(fields[1])",
+            type: String(fields[0]), blob: blob)
+    }
+}
+
+struct ProgramOutput {
+    var status: Int32
+    var output: String
+}
+
+func runProgram(_ path: String, _ arguments: [String], input: String? = nil) throws
+    -> ProgramOutput
+{
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProgramOutput(
+        status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+}
+
+func temporaryFolder() throws -> String {
+    var template = Array("\(NSTemporaryDirectory())/flotilla-keys-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+    return String(cString: made)
+}
+
+@Suite("Host key fingerprints")
+struct HostKeyFingerprintTests {
+    @Test("The SHA-256 fingerprint equals what ssh-keygen -lf prints", arguments: [
+        "ed25519", "ecdsa", "rsa",
+    ])
+    func fingerprintMatchesSSHKeygen(type: String) throws {
+        let key = try KeyFixture.make(type)
+        let listed = try runProgram("/usr/bin/ssh-keygen", ["-lf", key.privateKeyPath + ".pub"])
+        let expected = listed.output.split(separator: " ")[1]
+        #expect(sha256Fingerprint(key.blob) == String(expected))
+        #expect(!sha256Fingerprint(key.blob).hasSuffix("="))
+    }
+
+    @Test("A pinned fingerprint may be written with or without its prefix and padding")
+    func pinnedFingerprintForms() {
+        let canonical = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
+        #expect(KeyDigest.normalizedFingerprint(canonical) == canonical)
+        #expect(KeyDigest.normalizedFingerprint(" " + canonical + "= ") == canonical)
+        #expect(KeyDigest.normalizedFingerprint(String(canonical.dropFirst(7))) == canonical)
+    }
+}
