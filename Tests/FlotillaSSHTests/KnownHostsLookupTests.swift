@@ -201,7 +201,8 @@ struct KnownHostsLookupTests {
     @Test("A missing known_hosts file is empty, not an error")
     func missingFileIsEmpty() throws {
         let policy = HostKeyPolicy(knownHostsFiles: ["/nonexistent/flotilla/known_hosts"])
-        let verifier = try HostKeyVerifier(policy: policy, alias: "a", endpoint: Endpoint(host: "h"))
+        let verifier = try HostKeyVerifier(
+            policy: policy, alias: "a", endpoint: Endpoint(host: "h"))
         #expect(verifier.entries.isEmpty)
     }
 
