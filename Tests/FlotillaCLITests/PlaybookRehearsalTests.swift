@@ -73,7 +73,7 @@ struct PlaybookRehearsalTests {
             ).trimmingCharacters(in: .whitespacesAndNewlines)
             for attempt in 1...2 {
                 let run = try await flotilla(
-                    ["run", "playbooks/demo.yml", "--output", "plain", "-v", "--logs", logs]
+                    ["run", playbook("demo.yml"), "--output", "plain", "-v", "--logs", logs]
                         + inventory)
                 #expect(run.status == 0, "run \(attempt):\n\(run.stdout)\n\(run.stderr)")
                 #expect(!run.stdout.contains(token) && !run.stderr.contains(token))
@@ -96,7 +96,7 @@ struct PlaybookRehearsalTests {
             let state = rehearsal.root(host) + "/.musicsamples"
 
             let result = try await rehearsal.flotilla(
-                ["run", "playbooks/deploy.yml", "-e", "commit=c0ffee"])
+                ["run", playbook("deploy.yml"), "-e", "commit=c0ffee"])
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             let calls = try rehearsal.calls(host)
             expectInOrder(calls, [
@@ -131,7 +131,7 @@ struct PlaybookRehearsalTests {
             // The same commit again: nginx's files did not change, so it is not reloaded.
             try rehearsal.clearCalls(host)
             let again = try await rehearsal.flotilla(
-                ["run", "playbooks/deploy.yml", "-e", "commit=c0ffee"])
+                ["run", playbook("deploy.yml"), "-e", "commit=c0ffee"])
             #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
             let secondCalls = try rehearsal.calls(host)
             #expect(secondCalls.contains("sudo -n systemctl restart gunicorn.service"))
@@ -147,7 +147,7 @@ struct PlaybookRehearsalTests {
             try rehearsal.makeFail("curl", on: host)
 
             let result = try await rehearsal.flotilla(
-                ["run", "playbooks/deploy.yml", "-e", "commit=badc0de"])
+                ["run", playbook("deploy.yml"), "-e", "commit=badc0de"])
             #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
             #expect(try rehearsal.head(host) == Rehearsal.previousCommit)
 
@@ -180,7 +180,7 @@ struct PlaybookRehearsalTests {
             try rehearsal.makeFail("curl", on: failing)
 
             let result = try await rehearsal.flotilla(
-                ["run", "playbooks/rollout.yml", "-e", "commit=c0ffee"])
+                ["run", playbook("rollout.yml"), "-e", "commit=c0ffee"])
             #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
             #expect(try rehearsal.head(first) == "c0ffee")
             #expect(try rehearsal.head(failing) == Rehearsal.previousCommit)
@@ -197,7 +197,7 @@ struct PlaybookRehearsalTests {
     func backupArrives() async throws {
         try await Rehearsal.with(hosts: 1) { rehearsal in
             let host = rehearsal.hosts[0]
-            let result = try await rehearsal.flotilla(["run", "playbooks/backup.yml"])
+            let result = try await rehearsal.flotilla(["run", playbook("backup.yml")])
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             #expect(try rehearsal.mode(host, "azure_backup_secrets") == 0o600)
             #expect(try rehearsal.mode(host, "bin/db_backup.sh") == 0o755)
@@ -215,13 +215,13 @@ struct PlaybookRehearsalTests {
     func redeployChecks() async throws {
         try await Rehearsal.with(hosts: 1) { rehearsal in
             let host = rehearsal.hosts[0]
-            for playbook in Self.musicsamplesPlaybooks {
+            for name in Self.musicsamplesPlaybooks {
                 let validation = try await rehearsal.flotilla(
-                    ["validate", "playbooks/\(playbook)"], runOptions: false)
-                #expect(validation.status == 0, "\(playbook): \(validation.stderr)")
+                    ["validate", playbook(name)], runOptions: false)
+                #expect(validation.status == 0, "\(name): \(validation.stderr)")
             }
 
-            let result = try await rehearsal.flotilla(["run", "playbooks/redeploy.yml", "--check"])
+            let result = try await rehearsal.flotilla(["run", playbook("redeploy.yml"), "--check"])
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             let changing = try rehearsal.calls(host).filter { call in
                 ["checkout", "clone", "pip install", "pnpm", "pm2 start", "certbot", "restart",
@@ -466,14 +466,24 @@ extension PlaybookRehearsalTests {
     static var packageRoot: URL { FlotillaProcess.packageRoot }
     var packageRoot: URL { FlotillaProcess.packageRoot }
 
+    /// The absolute path of a playbook of this repository.
+    static func playbook(_ name: String) -> String {
+        packageRoot.appendingPathComponent("playbooks/\(name)").path
+    }
+
+    func playbook(_ name: String) -> String { Self.playbook(name) }
+
     func playbookLines(_ name: String) throws -> [String] {
         try String(
             contentsOf: packageRoot.appendingPathComponent("playbooks/\(name)"), encoding: .utf8
         ).components(separatedBy: "\n")
     }
 
+    /// Runs `flotilla` with the deploy keys the inventories name set: loading an inventory
+    /// reads `identity: env:NAME`, and validating needs no real key.
     func flotilla(_ arguments: [String]) async throws -> FlotillaProcess.Result {
-        try await Self.flotillaOffThePool(arguments, environment: [:], timeout: 300)
+        let keys = ["PROD_SSH_KEY": "unused", "STAGING_SSH_KEY": "unused"]
+        return try await Self.flotillaOffThePool(arguments, environment: keys, timeout: 300)
     }
 
     /// Runs `flotilla` from the package folder on a thread of its own: the process runs for

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 folder=${DEMO_DIR:?DEMO_DIR is not set}
+# The playbook says ~/flotilla-demo; a variable's value is not tilde-expanded by bash.
+folder=${folder/#\~/$HOME}
 for second in 1 2 3; do
     echo "working on $(hostname -s) as $(id -un): step $second of 3"
     sleep 1
