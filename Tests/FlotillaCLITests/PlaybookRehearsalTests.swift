@@ -61,7 +61,10 @@ struct PlaybookRehearsalTests {
 
     @Test("The demo runs green on the sandbox twice, its secret at 0600 and never printed")
     func demoRunsGreen() async throws {
-        try await SandboxFleet.withFleet(try SandboxOptions.temporary(count: 3)) { fleet in
+        // A name prefix of its own: sandbox users are per host name, shared by every fleet
+        // on the machine, and another test's run would hold their locks.
+        let options = try SandboxOptions.temporary(count: 3, namePrefix: "demo-")
+        try await SandboxFleet.withFleet(options) { fleet in
             let logs = fleet.folder + "/runs"
             let inventory = ["-i", fleet.inventoryPath]
             let validation = try await flotilla(["validate", "playbooks/demo.yml"] + inventory)
@@ -103,12 +106,13 @@ struct PlaybookRehearsalTests {
             expectInOrder(calls, [
                 "sudo -n -l systemctl restart gunicorn.service",
                 "git -C \(install) status --porcelain",
+                "sqlite3 \(install)/production.sqlite3 .backup",
+                "sudo -n nginx -t",
+                "sudo -n systemctl reload nginx",
                 "git -C \(install) rev-parse HEAD",
                 "git -C \(install) fetch --prune origin",
                 "git -C \(install) checkout --detach c0ffee",
                 "pip install --disable-pip-version-check -q -r requirements.txt",
-                "python manage.py migrate --check",
-                "sqlite3 \(install)/production.sqlite3 .backup",
                 "python manage.py migrate --noinput",
                 "python manage.py collectstatic --noinput",
                 "pnpm install --frozen-lockfile",
@@ -116,11 +120,11 @@ struct PlaybookRehearsalTests {
                 "pm2 startOrReload \(state)/ecosystem.config.js --update-env",
                 "pm2 save",
                 "sudo -n systemctl restart gunicorn.service",
-                "sudo -n nginx -t",
-                "sudo -n systemctl reload nginx",
                 "curl -sS -o /dev/null",
                 "pm2 pid music-frontend",
             ])
+            #expect(!calls.contains { $0.hasSuffix("--detach \(Rehearsal.previousCommit)") })
+            #expect(!FileManager.default.fileExists(atPath: state + "/rollback-needed"))
             #expect(try rehearsal.head(host) == "c0ffee")
             #expect(try rehearsal.mode(host, "musicsamples/.env") == 0o600)
             #expect(try rehearsal.mode(host, "musicsamples/frontend/.env.production") == 0o600)
@@ -169,7 +173,46 @@ struct PlaybookRehearsalTests {
             let rollBack = calls.drop { !$0.hasSuffix("--detach \(Rehearsal.previousCommit)") }
             #expect(!rollBack.contains { $0.contains("migrate --noinput") })
             #expect(try rehearsal.logs().contains(
-                "rolled back to \(Rehearsal.previousCommit)"))
+                "the health check failed on \(host.name) with badc0de;"
+                    + " rolled back to \(Rehearsal.previousCommit)"))
+        }
+    }
+
+    @Test("A commit whose build fails skips the rest of the deploy and is rolled back")
+    func failedBuildRollsBack() async throws {
+        try await Rehearsal.with(hosts: 1) { rehearsal in
+            let host = rehearsal.hosts[0]
+            let install = rehearsal.root(host) + "/musicsamples"
+            try rehearsal.makeFail("pnpm", on: host, whileAt: "badc0de")
+
+            let result = try await rehearsal.flotilla(
+                ["run", playbook("deploy.yml"), "-e", "commit=badc0de"])
+            #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+            #expect(try rehearsal.head(host) == Rehearsal.previousCommit)
+
+            // Nothing after the failed install ran on the broken commit: no reload, no
+            // restart, no health check; the previous commit was built and started instead.
+            let calls = try rehearsal.calls(host)
+            let failed = try #require(calls.firstIndex(of: "pnpm install --frozen-lockfile"))
+            let back = try #require(calls.firstIndex {
+                $0 == "git -C \(install) checkout --detach \(Rehearsal.previousCommit)"
+            })
+            let skipped = calls[(failed + 1)..<back].filter {
+                $0.hasPrefix("pm2") || $0.contains("systemctl") || $0.hasPrefix("curl")
+                    || $0.hasPrefix("pnpm")
+            }
+            #expect(skipped.isEmpty, "\(skipped)")
+            expectInOrder(Array(calls[back...]), [
+                "git -C \(install) checkout --detach \(Rehearsal.previousCommit)",
+                "pnpm install --frozen-lockfile",
+                "pnpm run build",
+                "pm2 startOrReload",
+                "sudo -n systemctl restart gunicorn.service",
+                "curl -sS -o /dev/null",
+            ])
+            #expect(try rehearsal.logs().contains(
+                "a deploy step failed on \(host.name) with badc0de;"
+                    + " rolled back to \(Rehearsal.previousCommit)"))
         }
     }
 
@@ -272,7 +315,10 @@ private struct Rehearsal: Sendable {
     static func with(
         hosts count: Int, _ body: (Rehearsal) async throws -> Void
     ) async throws {
-        try await SandboxFleet.withFleet(try SandboxOptions.temporary(count: count)) { fleet in
+        // A name prefix of its own: sandbox users are per host name, shared by every fleet
+        // on the machine, and another test's run would hold their locks.
+        let options = try SandboxOptions.temporary(count: count, namePrefix: "rehearsal-")
+        try await SandboxFleet.withFleet(options) { fleet in
             let rehearsal = try Rehearsal(fleet: fleet)
             defer { try? FileManager.default.removeItem(atPath: rehearsal.folder) }
             try await body(rehearsal)
@@ -413,9 +459,10 @@ private struct Rehearsal: Sendable {
             .posixPermissions] as? Int
     }
 
-    /// Makes the stand-in `program` fail on `host` from now on.
-    func makeFail(_ program: String, on host: SandboxHost) throws {
-        try write("", to: root(host) + "/.fail-\(program)", mode: 0o644)
+    /// Makes the stand-in `program` fail on `host` from now on, or only while `commit` is
+    /// checked out.
+    func makeFail(_ program: String, on host: SandboxHost, whileAt commit: String = "") throws {
+        try write(commit, to: root(host) + "/.fail-\(program)", mode: 0o644)
     }
 
     /// Everything the runs wrote: per-host logs and run.json.

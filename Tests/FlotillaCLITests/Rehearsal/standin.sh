@@ -2,15 +2,19 @@
 # systemctl, nginx, certbot, curl, sqlite3, sudo), installed under the program's name in a
 # folder the inventory puts first on PATH. The rehearsal writes ROOT=<host folder> above
 # this text. Each call appends "name arguments" to $ROOT/calls.log (never stdin, where
-# secrets travel); the call fails when $ROOT/.fail-<name> exists; otherwise it imitates
-# just enough of the real program for the playbooks to go on.
+# secrets travel). The call fails when $ROOT/.fail-<name> exists, and holds nothing or
+# the commit checked out (a commit that breaks the build, say). Otherwise it imitates just
+# enough of the real program for the playbooks to go on.
 set -u
 name=${0##*/}
 printf '%s\n' "$name $*" >>"$ROOT/calls.log"
 if [ -e "$ROOT/.fail-$name" ]; then
-    echo "stand-in $name: told to fail by $ROOT/.fail-$name" >&2
-    # curl's code for an HTTP error; any non-zero code does for the others.
-    exit 22
+    only=$(cat "$ROOT/.fail-$name")
+    if [ -z "$only" ] || [ "$only" = "$(cat "$ROOT/HEAD")" ]; then
+        echo "stand-in $name: told to fail by $ROOT/.fail-$name" >&2
+        # curl's code for an HTTP error; any non-zero code does for the others.
+        exit 22
+    fi
 fi
 
 case $name in
