@@ -23,9 +23,11 @@ struct HostKeyMessages {
 
     func pinMismatch(_ expected: String) -> String {
         "host key does not match the pinned fingerprint: \(name) presented \(presentedKey), "
-            + "the inventory pins \(expected) for \(alias). If the host was rebuilt, confirm "
-            + "the new fingerprint with its administrator and update `fingerprint:`; "
-            + "otherwise the connection may be intercepted"
+            + "the inventory pins \(expected) for \(alias). Flotilla asks for the ed25519 key "
+            + "first, then ECDSA, then RSA: pin the first of these the host has "
+            + "(`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host). If the host "
+            + "was rebuilt, confirm the new fingerprint with its administrator and update "
+            + "`fingerprint:`; otherwise the connection may be intercepted"
     }
 
     func revoked(at location: String) -> String {
@@ -47,6 +49,16 @@ struct HostKeyMessages {
             + "The host was likely rebuilt, or the connection is intercepted; confirm the "
             + "fingerprint with its administrator, then run `flotilla trust -l \(alias)` "
             + "or \(removeCommand(entries[0].source))"
+    }
+
+    func onlyRSARecorded(_ entries: [KnownHostsEntry], libssh2 version: String) -> String {
+        let recorded = entries.map { "\($0.key.fingerprint) at \($0.location)" }
+        return "host key of an unrecorded type: \(name) presented \(presentedKey), but only "
+            + "its RSA key is recorded (ssh-rsa \(recorded.joined(separator: "; "))). This "
+            + "build uses libssh2 \(version), which can check RSA host keys only with ssh-rsa "
+            + "(SHA-1) signatures, and OpenSSH 8.8 and later no longer offer those. Record the "
+            + "host's ed25519 or ECDSA key instead: confirm the fingerprint above with its "
+            + "administrator, then run `flotilla trust -l \(alias)`"
     }
 
     func unknown(bareHostEntry: KnownHostsEntry?) -> String {

@@ -59,7 +59,12 @@ struct HostKeyVerifier: Sendable {
     /// Host-key algorithms to offer, best first: the types recorded for this host, then the
     /// rest of `supported`, so a host recorded only with its ed25519 key is matched (R08).
     func preferredAlgorithms(supported: [String]) -> [String] {
-        if policy.fingerprint != nil { return supported }
+        // A pin names one key without its type: ask for the key most hosts are pinned
+        // by, in OpenSSH's own order, so the pin and the presented key agree.
+        if policy.fingerprint != nil {
+            let first = Self.openSSHOrder.filter(supported.contains)
+            return first + supported.filter { !first.contains($0) }
+        }
         var preferred: [String] = []
         for entry in entries where entry.marker == .none {
             // A recorded RSA key is the same key under every RSA signature algorithm;
@@ -106,7 +111,14 @@ struct HostKeyVerifier: Sendable {
             throw messages.error(.hostKeyChanged, messages.changed(sameType))
         }
         if !recorded.isEmpty {
-            throw messages.error(.hostKeyChanged, messages.otherTypesRecorded(recorded))
+            // libssh2 before 1.11 asks for RSA host keys only as ssh-rsa (SHA-1), which
+            // OpenSSH 8.8 and later no longer offer: the RSA key cannot be checked (R08).
+            let onlyRSA = recorded.allSatisfy { $0.keyType == "ssh-rsa" }
+            throw messages.error(
+                .hostKeyChanged,
+                onlyRSA && LibSSH2Runtime.signsRSAWithSHA1Only
+                    ? messages.onlyRSARecorded(recorded, libssh2: LibSSH2Runtime.version)
+                    : messages.otherTypesRecorded(recorded))
         }
 
         let bareHostEntry = endpoint.port == 22 ? nil : sources.flatMap(\.entries).first {
@@ -125,6 +137,12 @@ struct HostKeyVerifier: Sendable {
         }
         return .recorded(in: file)
     }
+
+    /// OpenSSH's default host-key algorithm order (ssh_config HostKeyAlgorithms).
+    static let openSSHOrder = [
+        "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+        "rsa-sha2-512", "rsa-sha2-256",
+    ]
 
     static func expandingHome(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }

@@ -3,6 +3,8 @@
 
 import Foundation
 
+private let authorizedKeysLock = NSLock()
+
 extension SandboxFleet {
     /// Stops one server cleanly (SIGTERM) and drops its connections.
     public func stop(_ name: String) throws(SandboxError) {
@@ -41,6 +43,23 @@ extension SandboxFleet {
     /// Lets a paused server and its connections go on (SIGCONT).
     public func resume(_ name: String) throws(SandboxError) {
         try server(named: name).send(SIGCONT)
+    }
+
+    /// Lets every host of the fleet accept another public key (`type base64`), for tests
+    /// of other identities: encrypted keys, agent keys, keys from environment variables.
+    public func authorize(publicKey: String) throws(SandboxError) {
+        let file = stateSnapshot().authorizedKeys
+        // Two tests may add keys at once; neither addition may be lost.
+        let failure = authorizedKeysLock.withLock { () -> SandboxError? in
+            let current = TemporaryFile.read(file) ?? ""
+            do throws(SandboxError) {
+                try TemporaryFile.write(current + publicKey.trimmed + "\n", to: file)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// The host with this inventory name.

@@ -12,7 +12,9 @@ struct ExecOutputTests {
         try await withFleet { fleet in
             try await withSession(fleet) { session in
                 let counter = StreamDigest()
+                let dir = try await scratchFolder(session)
                 let command = """
+                    cd \(dir)
                     head -c 52428800 /dev/urandom > big.bin
                     cat big.bin & cat big.bin >&2; wait
                     sha256sum big.bin | cut -c1-64 >&2
@@ -26,9 +28,9 @@ struct ExecOutputTests {
                 #expect(stdout.count == 52_428_800)
                 // stderr is the file, then its hash on the last line.
                 #expect(stderr.count == 52_428_800 + 65)
-                let remoteHash = try await run(session, "sha256sum big.bin | cut -c1-64").stdout
+                let remoteHash = try await run(session, "sha256sum \(dir)/big.bin | cut -c1-64").stdout
                 #expect(stdout.hash + "\n" == remoteHash)
-                _ = try await run(session, "rm -f big.bin")
+                _ = try await run(session, "rm -rf \(dir)")
             }
         }
     }

@@ -25,7 +25,7 @@ struct ExecTerminationTests {
                 }
                 #expect(error?.code == .commandTimeout)
                 #expect(error?.message.contains("timeout of 1s") == true)
-                #expect(ContinuousClock.now - started < .seconds(6))
+                #expect(ContinuousClock.now - started < .seconds(15))
                 #expect(try await stillRunning(session, "slee[p] 317[12]") == false)
                 // The session is still usable afterwards.
                 #expect(try await run(session, "echo ok").stdout == "ok\n")
@@ -64,7 +64,7 @@ struct ExecTerminationTests {
                         "trap '' TERM; sleep 3175 & wait", timeout: .milliseconds(500))
                 }
                 #expect(error?.code == .commandTimeout)
-                #expect(ContinuousClock.now - started < .seconds(8))
+                #expect(ContinuousClock.now - started < .seconds(20))
                 #expect(try await stillRunning(session, "slee[p] 3175") == false)
             }
         }

@@ -47,8 +47,10 @@ struct HostKeyVerificationTests {
         #expect(error?.code == .hostKeyChanged)
         #expect(error?.description == "web1 (127.0.0.1:2222): host key does not match the "
             + "pinned fingerprint: [127.0.0.1]:2222 presented ssh-ed25519 "
-            + "\(key.info.fingerprint), the inventory pins \(pinned) for web1. If the host was "
-            + "rebuilt, confirm the new fingerprint with its administrator and update "
+            + "\(key.info.fingerprint), the inventory pins \(pinned) for web1. Flotilla asks "
+            + "for the ed25519 key first, then ECDSA, then RSA: pin the first of these the host "
+            + "has (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the host). If the "
+            + "host was rebuilt, confirm the new fingerprint with its administrator and update "
             + "`fingerprint:`; otherwise the connection may be intercepted")
     }
 

@@ -248,5 +248,13 @@ struct KnownHostsLookupTests {
         #expect(try preferred(keys.fill("h KEY_A")) == supported)
         #expect(try preferred(keys.fill("h KEY_A"), port: 22).first == "ssh-ed25519")
         #expect(try preferred("[h]:2222 ssh-dss AAAAB3NzaC1kc3M=") == supported)
+
+        let pinned = try HostKeyVerifier(
+            policy: HostKeyPolicy(knownHostsFiles: [], fingerprint: "SHA256:x"), alias: "a",
+            endpoint: Endpoint(host: "h"))
+        #expect(pinned.preferredAlgorithms(supported: supported) == [
+            "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "rsa-sha2-512",
+            "rsa-sha2-256", "ssh-rsa",
+        ])
     }
 }

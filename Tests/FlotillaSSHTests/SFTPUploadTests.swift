@@ -11,32 +11,36 @@ struct SFTPUploadTests {
     func secretNeverExposed() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
+                let dir = try await scratchFolder(session)
                 let watcher = try await Session.connect(connectOptions(fleet, fleet.hosts[0]))
                 defer { Task { await watcher.close() } }
-                _ = try await run(session, "mkdir -p vault")
+                _ = try await run(session, "mkdir -p \(dir)/vault")
                 // Prints the mode of every temporary file it sees until the target appears.
                 let watch = Task {
                     try await run(watcher, """
+                        cd \(dir)
                         touch vault/.watching
                         while [ ! -e vault/app.env ]; do
                           for f in vault/.app.env.*; do [ -e "$f" ] && stat -c '%a' "$f"; done
+                          sleep 0.005
                         done 2>/dev/null
-                        """, timeout: .seconds(60))
+                        """, timeout: .seconds(120))
                 }
-                while try await session.stat("~/vault/.watching") == nil {
+                while try await session.stat("~/\(dir)/vault/.watching") == nil {
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                let secret = [UInt8](repeating: 0x53, count: 48 << 20)
+                let secret = [UInt8](repeating: 0x53, count: 32 << 20)
                 let outcome = try await session.upload(
-                    UploadRequest(contents: .bytes(secret), remotePath: "~/vault/app.env", mode: 0o600))
+                    UploadRequest(contents: .bytes(secret), remotePath: "~/\(dir)/vault/app.env", mode: 0o600))
                 #expect(outcome == .written(bytes: secret.count))
                 let seen = try await watch.value.stdout.split(separator: "\n")
                 #expect(!seen.isEmpty, "the watcher never saw the temporary file")
                 #expect(seen.allSatisfy { $0 == "600" }, "modes seen: \(Set(seen))")
-                let info = try await session.stat("~/vault/app.env")
+                let info = try await session.stat("~/\(dir)/vault/app.env")
                 #expect(info?.mode == 0o600)
                 #expect(info?.size == UInt64(secret.count))
-                #expect(try await run(session, "ls -A vault").stdout == ".watching\napp.env\n")
+                #expect(try await run(session, "ls -A \(dir)/vault").stdout == ".watching\napp.env\n")
+                _ = try await run(session, "rm -rf \(dir)")
             }
         }
     }
@@ -45,13 +49,14 @@ struct SFTPUploadTests {
     func overwriteNarrowsMode() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
-                _ = try await run(session, "printf 'a much longer old text' > app.env; chmod 644 app.env")
+                let dir = try await scratchFolder(session)
+                _ = try await run(session, "cd \(dir); printf 'a much longer old text' > app.env; chmod 644 app.env")
                 let outcome = try await session.upload(
-                    UploadRequest(contents: .bytes(Array("new".utf8)), remotePath: "~/app.env", mode: 0o600))
+                    UploadRequest(contents: .bytes(Array("new".utf8)), remotePath: "~/\(dir)/app.env", mode: 0o600))
                 #expect(outcome == .written(bytes: 3))
-                #expect(try await session.stat("~/app.env")?.mode == 0o600)
-                #expect(try await session.download("~/app.env") == Array("new".utf8))
-                #expect(try await run(session, "ls -A | grep -c app.env").stdout == "1\n")
+                #expect(try await session.stat("~/\(dir)/app.env")?.mode == 0o600)
+                #expect(try await session.download("~/\(dir)/app.env") == Array("new".utf8))
+                #expect(try await run(session, "ls -A \(dir) | grep -c app.env").stdout == "1\n")
             }
         }
     }
@@ -60,19 +65,20 @@ struct SFTPUploadTests {
     func unchangedFileLeftAlone() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
+                let dir = try await scratchFolder(session)
                 let request = UploadRequest(
                     contents: .bytes(Array("server_name example.org;\n".utf8)),
-                    remotePath: "~/site.conf", mode: 0o644)
+                    remotePath: "~/\(dir)/site.conf", mode: 0o644)
                 #expect(try await session.upload(request) == .written(bytes: 25))
-                let before = try await run(session, "stat -c %y site.conf").stdout
+                let before = try await run(session, "stat -c %y \(dir)/site.conf").stdout
                 try await Task.sleep(for: .milliseconds(1100))
                 #expect(try await session.upload(request) == .unchanged)
-                #expect(try await run(session, "stat -c %y site.conf").stdout == before)
+                #expect(try await run(session, "stat -c %y \(dir)/site.conf").stdout == before)
 
                 var other = request
                 other.mode = 0o640
                 #expect(try await session.upload(other) == .written(bytes: 25))
-                #expect(try await session.stat("~/site.conf")?.mode == 0o640)
+                #expect(try await session.stat("~/\(dir)/site.conf")?.mode == 0o640)
             }
         }
     }
@@ -81,22 +87,23 @@ struct SFTPUploadTests {
     func missingParent() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
+                let dir = try await scratchFolder(session)
                 let home = fleet.hosts[0].home
                 let request = UploadRequest(
                     contents: .bytes(Array("#!/bin/sh\n".utf8)),
-                    remotePath: "\(home)/releases/2024-06-01/deploy.sh", mode: 0o755)
+                    remotePath: "\(home)/\(dir)/releases/2024-06-01/deploy.sh", mode: 0o755)
                 let error = await failure { _ = try await session.upload(request) }
                 #expect(error?.code == .missingParent)
                 #expect(error?.message.hasPrefix(
-                    "parent folder \(home)/releases/2024-06-01 does not exist on t-1") == true)
-                #expect(try await run(session, "ls -A").stdout.contains("releases") == false)
+                    "parent folder \(home)/\(dir)/releases/2024-06-01 does not exist on t-1") == true)
+                #expect(try await run(session, "ls -A \(dir)").stdout.contains("releases") == false)
 
                 var withParents = request
                 withParents.createParents = true
                 #expect(try await session.upload(withParents) == .written(bytes: 10))
-                let info = try await session.stat("~/releases/2024-06-01/deploy.sh")
+                let info = try await session.stat("~/\(dir)/releases/2024-06-01/deploy.sh")
                 #expect(info?.mode == 0o755)
-                #expect(try await session.stat("~/releases")?.isDirectory == true)
+                #expect(try await session.stat("~/\(dir)/releases")?.isDirectory == true)
             }
         }
     }
@@ -105,6 +112,7 @@ struct SFTPUploadTests {
     func permissionDenied() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
+                let dir = try await scratchFolder(session)
                 let request = UploadRequest(
                     contents: .bytes([1, 2, 3]), remotePath: "/etc/flotilla-test.conf", mode: 0o644)
                 let error = await failure { _ = try await session.upload(request) }
@@ -119,17 +127,19 @@ struct SFTPUploadTests {
     func progressReported() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
+                let dir = try await scratchFolder(session)
                 let reports = ProgressLog()
                 let size = 8 << 20
                 _ = try await session.upload(
                     UploadRequest(
                         contents: .bytes([UInt8](repeating: 7, count: size)),
-                        remotePath: "~/big.bin", mode: 0o644),
+                        remotePath: "~/\(dir)/big.bin", mode: 0o644),
                     progress: reports.record)
                 let seen = reports.values
                 #expect(seen.count > 2)
                 #expect(seen.last == size)
                 #expect(seen == seen.sorted())
+                _ = try await run(session, "rm -rf \(dir)")
             }
         }
     }
@@ -138,18 +148,19 @@ struct SFTPUploadTests {
     func fileOperations() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
-                try await session.makeDirectory("~/a/b/c", mode: 0o750, parents: true)
-                let folder = try await session.stat("~/a/b/c")
+                let dir = try await scratchFolder(session)
+                try await session.makeDirectory("~/\(dir)/a/b/c", mode: 0o750, parents: true)
+                let folder = try await session.stat("~/\(dir)/a/b/c")
                 #expect(folder?.isDirectory == true)
                 #expect(folder?.mode == 0o750)
-                let error = await failure { try await session.makeDirectory("~/x/y") }
+                let error = await failure { try await session.makeDirectory("~/\(dir)/x/y") }
                 #expect(error?.code == .missingParent)
 
-                _ = try await run(session, "printf 'hello' > a/b/c/f.txt")
-                #expect(try await session.download("~/a/b/c/f.txt") == Array("hello".utf8))
-                try await session.remove("~/a/b/c/f.txt")
-                try await session.remove("~/a/b/c/f.txt")
-                #expect(try await session.stat("~/a/b/c/f.txt") == nil)
+                _ = try await run(session, "printf 'hello' > \(dir)/a/b/c/f.txt")
+                #expect(try await session.download("~/\(dir)/a/b/c/f.txt") == Array("hello".utf8))
+                try await session.remove("~/\(dir)/a/b/c/f.txt")
+                try await session.remove("~/\(dir)/a/b/c/f.txt")
+                #expect(try await session.stat("~/\(dir)/a/b/c/f.txt") == nil)
             }
         }
     }

@@ -133,7 +133,8 @@ struct SessionFailureTests {
             }
             #expect(error.code == .connectionLost)
             #expect(error.message.hasPrefix("connection to \(host.name) lost after"))
-            #expect(ContinuousClock.now - started < .seconds(6))
+            // Two silent 1s intervals, plus the tick that notices; generous for a busy machine.
+            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 }

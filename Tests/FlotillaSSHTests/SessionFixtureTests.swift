@@ -45,6 +45,15 @@ func withSession<T: Sendable>(
     }
 }
 
+/// A new folder under the login user's home, named relative to it (`t.Ab12Cd`). Hosts of
+/// fleets with the same names share their users and homes, so every test works in its own.
+func scratchFolder(_ session: Session) async throws -> String {
+    let made = try await run(session, "mktemp -d t.XXXXXXXX")
+    let name = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    try #require(made.status == .exited(0) && !name.isEmpty)
+    return name
+}
+
 /// Everything a command printed, kept as bytes.
 final class OutputCollector: Sendable {
     private let streams = Mutex<(stdout: [UInt8], stderr: [UInt8])>(([], []))
