@@ -266,3 +266,63 @@ struct HostKeySandboxTests {
         }
     }
 }
+
+@Suite("Identities from ssh-agent", .serialized)
+struct HostKeyAgentTests {
+    @Test("A key held by ssh-agent logs in, and an empty agent is named in the refusal")
+    func agentKey() async throws {
+        let folder = try temporaryFolder()
+        let socket = "\(folder)/agent.sock"
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
+        agent.arguments = ["-D", "-a", socket]
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer {
+            // Process starts programs with this process's blocked signals, which may
+            // include SIGTERM; SIGKILL cannot be blocked.
+            kill(agent.processIdentifier, SIGKILL)
+            agent.waitUntilExit()
+        }
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+
+        // libssh2 finds the agent through the environment, as OpenSSH's client does.
+        let previous = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
+        setenv("SSH_AUTH_SOCK", socket, 1)
+        defer {
+            if let previous { setenv("SSH_AUTH_SOCK", previous, 1) } else {
+                unsetenv("SSH_AUTH_SOCK")
+            }
+        }
+
+        try await withFleet { fleet in
+            let host = fleet.hosts[0]
+            let policy = HostKeyPolicy(knownHostsFiles: [fleet.knownHostsFile])
+            let empty = await tryConnect(fleet, host, hostKeys: policy, identities: [.agent])
+            guard case .failure(let error) = empty else {
+                Issue.record("logged in with an empty agent")
+                return
+            }
+            #expect(error.code == .authenticationFailed)
+            #expect(error.message.contains("ssh-agent"))
+
+            let key = try KeyFixture.make("ed25519")
+            try fleet.authorize(publicKey: key.publicKey)
+            let adding = Process()
+            adding.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-add")
+            adding.arguments = ["-q", key.privateKeyPath]
+            adding.environment = ["SSH_AUTH_SOCK": socket]
+            adding.standardOutput = FileHandle.nullDevice
+            adding.standardError = FileHandle.nullDevice
+            try adding.run()
+            adding.waitUntilExit()
+            #expect(adding.terminationStatus == 0)
+
+            let viaAgent = await tryConnect(fleet, host, hostKeys: policy, identities: [.agent])
+            #expect((try? viaAgent.get()) != nil, "\(viaAgent)")
+        }
+    }
+}

@@ -90,7 +90,8 @@ struct SandboxFleetTests {
         let host = fleet.hosts[0]
         // A session that stays open while the fleet goes down.
         let client = try startSSH(fleet, host, "sleep 60")
-        defer { client.terminate() }
+        // SIGKILL: Process may start the client with SIGTERM blocked.
+        defer { kill(client.processIdentifier, SIGKILL) }
         var connection: [pid_t] = []
         for _ in 0..<200 where connection.count < 2 {
             connection = ProcessTable.descendants(of: host.pid)
