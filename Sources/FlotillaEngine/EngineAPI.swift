@@ -17,8 +17,8 @@ public struct RunOptions: Sendable {
     public var resume = false
     /// Run only these stages (all when empty).
     public var stages: [String] = []
-    /// The name of the secret that holds the sudo password for `become` steps; without it,
-    /// sudo must not ask for one.
+    /// The name of the secret that holds the sudo password for `become` steps, when it is
+    /// not the playbook's `become_password`; without either, sudo must not ask for one.
     public var becomePassword: String?
 
     public init() {}

@@ -155,7 +155,9 @@ extension HostRun {
                 program, on: connection,
                 channelTimeout: step.timeout.map { $0 + .seconds(30) },
                 onGroup: { [groups] in groups.set($0, become: step.become) },
-                onLine: { stream, line, partial in hub.output(name, stream, line, partial: partial) })
+                onLine: { stream, line, partial in
+                    hub.output(name, stream, line, partial: partial)
+                })
         } catch {
             if Task.isCancelled || error.code == .cancelled { return await interrupted() }
             groups.clear()

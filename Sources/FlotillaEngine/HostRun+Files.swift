@@ -100,12 +100,12 @@ extension HostRun {
         outcome.files = changes.map {
             RunRecord.FileChange(path: $0.0.target, sha256: Checksum.sha256Hex($0.0.contents))
         }
-        if context.options.check {
-            if context.options.diff && !step.sensitive {
-                for (file, state) in changes {
-                    await showDiff(file, state, step, on: connection)
-                }
+        if context.options.diff && !step.sensitive {
+            for (file, state) in changes {
+                await showDiff(file, state, step, on: connection)
             }
+        }
+        if context.options.check {
             outcome.message = "would write " + changes.map(\.0.target).joined(separator: ", ")
             return outcome
         }

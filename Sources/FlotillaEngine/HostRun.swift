@@ -209,6 +209,11 @@ actor HostRun {
     /// Removes the temp folder, releases the lock, closes the connection, and reports.
     /// `notRunReason` says why the run stopped, for a host that did not run every stage.
     func finish(notRunReason: String? = nil) async -> RunRecord.HostRecord {
+        if hostStatus == .unreachable, let connection {
+            // The connection is gone: there is nothing to clean up through it.
+            await connection.close()
+            self.connection = nil
+        }
         if let connection {
             // Cleaning up must happen even when the run was interrupted, so it runs in a
             // task of its own that the interrupt does not cancel.
@@ -273,7 +278,9 @@ actor HostRun {
         }.value
     }
 
+    /// The host fails before any step (temp folder, lock): counted as one failed step.
     private func fail(_ exitClass: ExitClass, _ message: String) {
+        if hostStatus == nil { summary.failed += 1 }
         stop(.failed, exitClass, message)
     }
 

@@ -88,9 +88,11 @@ struct RemoteProgram: Sendable {
         lines += [
             "set +m",
             "printf '%s pgid %s\\n' \"$m\" \"$j\" >&2",
-            "wait \"$j\"; r=$?",
+            "wait \"$j\" 2>/dev/null; r=$?",
         ]
-        if timeout != nil { lines.append("kill -- -$w 2>/dev/null") }
+        // The watchdog has nothing left to guard; KILL, since it may hold the stderr open,
+        // and reap it quietly so bash does not report the kill.
+        if timeout != nil { lines.append("{ kill -KILL -- -$w; wait \"$w\"; } 2>/dev/null") }
         lines += [
             "printf '%s rc %s\\n' \"$m\" \"$r\" >&2",
             "exit \"$r\"",

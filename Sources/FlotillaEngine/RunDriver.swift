@@ -24,8 +24,8 @@ struct RunDriver: Sendable {
         let inventoryFiles = inventory.files.map(RunIdentity.absolute)
 
         // Secrets first: nothing may be emitted before the redactor knows them.
-        var becomePassword: String?
-        if let name = options.becomePassword { becomePassword = secrets.values[name] }
+        let becomeSecret = options.becomePassword ?? playbook.becomePassword
+        let becomePassword = becomeSecret.flatMap { secrets.values[$0] }
         var secretValues = Array(secrets.values.values)
         if let becomePassword { secretValues.append(becomePassword) }
         secretValues += passphrases()
@@ -59,7 +59,7 @@ struct RunDriver: Sendable {
         let context = RunContext(
             runID: runID, runFolder: runFolder, options: options, hub: hub,
             handlerOrder: playbook.handlers.map(\.name), becomePassword: becomePassword,
-            becomePasswordName: options.becomePassword,
+            becomePasswordName: becomeSecret,
             lockOwner: RunIdentity.operatorName(environment: environment),
             takesLock: takesLock, finishedSteps: resume?.finished ?? [:],
             resumedFrom: resume?.runID,

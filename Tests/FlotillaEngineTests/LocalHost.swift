@@ -48,7 +48,7 @@ final class LocalConnection: HostConnection {
         let process = Process()
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", "/bin/sh", "-c", command]
+            process.arguments = ["-p", "-u", user, "--", "/bin/sh", "-c", command]
         } else {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", command]

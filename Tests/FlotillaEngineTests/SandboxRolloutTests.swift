@@ -1,0 +1,157 @@
+// Rolling runs, handlers, resume, locks and `exec` over SSH on a sandbox fleet.
+
+import FlotillaConfig
+import FlotillaSandbox
+import Foundation
+import Testing
+
+@testable import FlotillaEngine
+
+@Suite(.serialized) struct SandboxRolloutTests {
+    @Test func serialTwoWithMaxFailuresZeroStopsAfterTheFirstBatchWithAFailure() async throws {
+        try await SandboxRun.with(count: 4) { sandbox in
+            let outcome = try await sandbox.run("""
+                name: rolling
+                hosts: all
+                serial: 2
+                max_failures: 0
+                stages:
+                  - name: one
+                    steps:
+                      - run: test "{{ host.name }}" != e-2 && touch ~/one
+                  - name: two
+                    steps:
+                      - run: touch ~/two
+                """)
+            #expect(outcome.exitCode == 1)
+            #expect(outcome.record?.hosts.map(\.status) == [.notRun, .failed, .notRun, .notRun])
+            #expect(FileManager.default.fileExists(atPath: sandbox.home("e-1") + "/one"))
+            #expect(!FileManager.default.fileExists(atPath: sandbox.home("e-1") + "/two"))
+            for name in ["e-3", "e-4"] {
+                #expect(!FileManager.default.fileExists(atPath: sandbox.home(name) + "/one"))
+            }
+        }
+    }
+
+    @Test func handlersRunOnlyWhereANotifyingStepChangedOncePerStage() async throws {
+        try await SandboxRun.with(count: 2) { sandbox in
+            try "v1".write(toFile: sandbox.home("e-1") + "/app.conf", atomically: true,
+                           encoding: .utf8)
+            _ = chmod(sandbox.home("e-1") + "/app.conf", 0o644)
+            let user = sandbox.fleet.hosts[0].user
+            _ = chown(sandbox.home("e-1") + "/app.conf", getpwnam(user).pointee.pw_uid,
+                      getpwnam(user).pointee.pw_gid)
+            let outcome = try await sandbox.run("""
+                name: handlers
+                hosts: all
+                stages:
+                  - name: config
+                    steps:
+                      - content: "v1"
+                        to: ~/app.conf
+                        mode: "0644"
+                        notify: restart
+                      - content: "other"
+                        to: ~/other.conf
+                        notify: restart
+                      - run: echo step >> ~/events
+                handlers:
+                  restart: { run: echo restart >> ~/events }
+                """)
+            #expect(outcome.exitCode == 0)
+            // Both hosts changed other.conf; the handler still ran once, after the steps.
+            #expect(read(sandbox.home("e-1") + "/events") == "step\nrestart\n")
+            #expect(read(sandbox.home("e-2") + "/events") == "step\nrestart\n")
+
+            let again = try await sandbox.run("""
+                name: handlers
+                hosts: all
+                stages:
+                  - name: config
+                    steps:
+                      - content: "v1"
+                        to: ~/app.conf
+                        mode: "0644"
+                        notify: restart
+                handlers:
+                  restart: { run: echo restart >> ~/events }
+                """, name: "again.yml")
+            #expect(again.summaries.map(\.ok) == [1, 1])
+            #expect(read(sandbox.home("e-1") + "/events") == "step\nrestart\n")
+        }
+    }
+
+    @Test func resumeAfterAFailureRunsOnlyWhatWasLeft() async throws {
+        try await SandboxRun.with(count: 2) { sandbox in
+            let flag = sandbox.fleet.folder + "/broken"
+            FileManager.default.createFile(atPath: flag, contents: nil)
+            _ = chmod(sandbox.fleet.folder, 0o755)
+            let yaml = """
+                name: resumable
+                hosts: all
+                stages:
+                  - name: one
+                    steps:
+                      - run: echo one >> ~/log
+                  - name: two
+                    steps:
+                      - run: test "{{ host.name }}" != e-2 || test ! -e \(flag)
+                      - run: echo two >> ~/log
+                """
+            let first = try await sandbox.run(yaml)
+            #expect(first.exitCode == 1)
+            try FileManager.default.removeItem(atPath: flag)
+            var options = RunOptions()
+            options.resume = true
+            let second = try await sandbox.run(yaml, options: options)
+            #expect(second.exitCode == 0)
+            #expect(read(sandbox.home("e-1") + "/log") == "one\ntwo\n")
+            #expect(read(sandbox.home("e-2") + "/log") == "one\ntwo\n")
+            #expect(second.summaries.map(\.changed) == [0, 2])
+        }
+    }
+
+    @Test func aSecondConcurrentRunFailsFastNamingTheHolder() async throws {
+        try await SandboxRun.with(count: 1) { sandbox in
+            let yaml = """
+                name: slow
+                hosts: all
+                stages:
+                  - name: wait
+                    steps:
+                      - run: sleep 3
+                """
+            let first = try sandbox.start(yaml)
+            try await waitUntil(.seconds(10)) {
+                FileManager.default.fileExists(
+                    atPath: sandbox.home("e-1") + "/.flotilla/lock/owner")
+            }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let second = try await sandbox.run(yaml)
+            #expect(clock.now - start < .seconds(3))
+            let firstOutcome = await first.value
+            #expect(firstOutcome.exitCode == 0)
+            #expect(second.exitCode == 1)
+            let failure = try #require(second.summaries[0].failure)
+            #expect(failure.hasPrefix("e-1 is locked by "))
+            #expect(failure.contains("(run \(firstOutcome.record!.runID)) since "))
+            #expect(failure.hasSuffix("; if that run is gone, remove ~/.flotilla/lock on e-1"))
+        }
+    }
+
+    @Test func execRunsOneCommandOnEveryHostWithTheSameRecords() async throws {
+        try await SandboxRun.with(count: 2) { sandbox in
+            let sink = EventLog()
+            let outcome = await Engine.exec(
+                command: "echo hello from $(hostname -s) >/dev/null; echo hi", hosts:
+                    sandbox.inventory.hosts, inventory: sandbox.inventory, become: false,
+                timeout: .seconds(30), forks: 5, logsFolder: sandbox.fleet.folder + "/runs",
+                sink: sink)
+            #expect(outcome.exitCode == 0)
+            #expect(outcome.summaries.map(\.changed) == [1, 1])
+            #expect(sink.output(of: "e-1") == ["hi"])
+            #expect(FileManager.default.fileExists(atPath: outcome.runFolder + "/run.json"))
+        }
+    }
+}

@@ -1,0 +1,247 @@
+// Whole runs over SSH on a sandbox fleet: real sshd servers, real libssh2, playbooks loaded
+// from YAML like a user writes them.
+
+import FlotillaConfig
+import FlotillaSandbox
+import Foundation
+import Testing
+
+@testable import FlotillaEngine
+
+/// A sandbox fleet with a playbook, stopped at the end even when the test fails.
+struct SandboxRun {
+    let fleet: SandboxFleet
+    let inventory: Inventory
+
+    static func with(
+        count: Int, _ body: (SandboxRun) async throws -> Void
+    ) async throws {
+        let options = try SandboxOptions.temporary(count: count, namePrefix: "e-")
+        try await SandboxFleet.withFleet(options) { fleet in
+            let inventory = try Inventory.load(files: [fleet.inventoryPath], sshConfig: nil)
+            try await body(SandboxRun(fleet: fleet, inventory: inventory))
+        }
+    }
+
+    func home(_ host: String) -> String {
+        fleet.hosts.first { $0.name == host }!.home
+    }
+
+    var names: [String] { fleet.hosts.map(\.name) }
+
+    /// Writes `yaml` as a playbook and runs it; `cancelAfter` interrupts the run once the
+    /// condition holds.
+    func run(
+        _ yaml: String, name: String = "play.yml", options: RunOptions = RunOptions(),
+        environment: [String: String] = [:], sink: EventLog = EventLog()
+    ) async throws -> RunOutcome {
+        try await start(yaml, name: name, options: options, environment: environment,
+                        sink: sink).value
+    }
+
+    func start(
+        _ yaml: String, name: String = "play.yml", options: RunOptions = RunOptions(),
+        environment: [String: String] = [:], sink: EventLog = EventLog()
+    ) throws -> Task<RunOutcome, Never> {
+        let path = fleet.folder + "/" + name
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let playbook = try Playbook.load(path: path)
+        let secrets = try Secrets.resolve(
+            playbook.secrets, relativeTo: fleet.folder, environment: environment)
+        let hosts = try inventory.select(playbook.hosts)
+        let plans = try resolvePlans(
+            playbook: playbook, hosts: hosts, extraVars: [:], secrets: secrets,
+            inventory: inventory)
+        var options = options
+        options.logsFolder = fleet.folder + "/runs"
+        let inventory = self.inventory
+        return Task {
+            await Engine.run(
+                playbook: playbook, plans: plans, inventory: inventory, secrets: secrets,
+                options: options, sink: sink)
+        }
+    }
+}
+
+@Suite(.serialized) struct SandboxRunTests {
+    @Test func aHostFailingInStageTwoStopsThereWhileFourOthersFinish() async throws {
+        try await SandboxRun.with(count: 5) { sandbox in
+            let outcome = try await sandbox.run("""
+                name: three stages
+                hosts: all
+                stages:
+                  - name: prepare
+                    steps:
+                      - run: echo prepared > ~/stage1
+                  - name: deploy
+                    steps:
+                      - name: deploy the app
+                        run: |
+                          echo deploying {{ host.name }}
+                          test "{{ host.name }}" != e-3
+                          echo deployed > ~/stage2
+                  - name: finish
+                    steps:
+                      - run: echo finished > ~/stage3
+                """)
+            #expect(outcome.exitCode == 1)
+            for name in sandbox.names {
+                let home = sandbox.home(name)
+                #expect(read(home + "/stage1") == "prepared\n")
+                #expect(read(home + "/stage3") == (name == "e-3" ? nil : "finished\n"))
+            }
+            let failed = try #require(outcome.summaries.first { $0.host == "e-3" })
+            #expect(failed.failure == "deploy the app: line 2 failed (exit 1):"
+                + " test \"e-3\" != e-3")
+            #expect(failed.changed == 1 && failed.failed == 1)
+            let record = try RunRecord.decode(
+                Data(contentsOf: URL(fileURLWithPath: outcome.runFolder + "/run.json")))
+            #expect(record.hosts.map(\.summary) == outcome.summaries)
+            #expect(record.hosts.map(\.status)
+                == [.finished, .finished, .failed, .finished, .finished])
+            let log = try #require(read(outcome.runFolder + "/e-2.log"))
+            #expect(log.contains("out| deploying e-2\n"))
+        }
+    }
+
+    @Test func filesOverSSHAreIdempotentAndCheckModeTouchesNothing() async throws {
+        try await SandboxRun.with(count: 2) { sandbox in
+            try "conf for {{ host.name }}\n".write(
+                toFile: sandbox.fleet.folder + "/app.conf", atomically: true, encoding: .utf8)
+            let yaml = """
+                name: files
+                hosts: all
+                stages:
+                  - name: files
+                    steps:
+                      - template: app.conf
+                        to: ~/app.conf
+                      - content: "second {{ host.name }}"
+                        to: ~/conf/second
+                        parents: true
+                        mode: "0640"
+                """
+            var check = RunOptions()
+            check.check = true
+            let dry = try await sandbox.run(yaml, options: check)
+            #expect(dry.exitCode == 0)
+            #expect(dry.summaries.map(\.changed) == [2, 2])
+            #expect(read(sandbox.home("e-1") + "/app.conf") == nil)
+
+            let first = try await sandbox.run(yaml)
+            #expect(first.exitCode == 0)
+            #expect(first.summaries.map(\.changed) == [2, 2])
+            #expect(read(sandbox.home("e-2") + "/app.conf") == "conf for e-2\n")
+
+            let second = try await sandbox.run(yaml)
+            #expect(second.summaries.map(\.ok) == [2, 2])
+            #expect(second.summaries.map(\.changed) == [0, 0])
+        }
+    }
+
+    @Test func anInterruptDuringALongStepLeavesNothingRunningAndExits130() async throws {
+        try await SandboxRun.with(count: 3) { sandbox in
+            let seconds = 600 + Int.random(in: 1...999)
+            let task = try sandbox.start("""
+                name: long
+                hosts: all
+                stages:
+                  - name: wait
+                    steps:
+                      - run: sleep \(seconds)
+                """)
+            try await waitUntil(.seconds(20)) { processes(matching: "sleep \(seconds)") == 3 }
+            let clock = ContinuousClock()
+            let start = clock.now
+            task.cancel()
+            let outcome = await task.value
+            #expect(clock.now - start < .seconds(8))
+            #expect(outcome.exitCode == 130)
+            #expect(processes(matching: "sleep \(seconds)") == 0)
+            for name in sandbox.names {
+                let temp = sandbox.home(name) + "/.flotilla/tmp"
+                #expect((try? FileManager.default.contentsOfDirectory(atPath: temp)) == [])
+                #expect(!FileManager.default.fileExists(
+                    atPath: sandbox.home(name) + "/.flotilla/lock"))
+            }
+            let record = try RunRecord.decode(
+                Data(contentsOf: URL(fileURLWithPath: outcome.runFolder + "/run.json")))
+            #expect(record.exitCode == 130 && record.interrupted)
+        }
+    }
+
+    @Test func aSecretNeverReachesOutputLogsRecordsOrProcessArguments() async throws {
+        try await SandboxRun.with(count: 1) { sandbox in
+            let secret = "Sandbox-Sekret-8812"
+            let sink = EventLog()
+            let task = try sandbox.start("""
+                name: secrets
+                hosts: all
+                secrets:
+                  token: env:FLOTILLA_ENGINE_TEST_TOKEN
+                stages:
+                  - name: use
+                    steps:
+                      - run: |
+                          echo "token $TOKEN"
+                          printf '%s' "$TOKEN" | base64
+                          sleep 2
+                        env: { TOKEN: "{{ secrets.token }}" }
+                      - content: "TOKEN={{ secrets.token }}"
+                        to: ~/.env
+                """, environment: ["FLOTILLA_ENGINE_TEST_TOKEN": secret], sink: sink)
+            var arguments = ""
+            for _ in 0..<15 {
+                arguments += commandLines()
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let outcome = await task.value
+            #expect(outcome.exitCode == 0)
+            var everything = sink.text + arguments
+            for file in try FileManager.default.subpathsOfDirectory(atPath: outcome.runFolder) {
+                everything += read(outcome.runFolder + "/" + file) ?? ""
+            }
+            #expect(!everything.contains(secret))
+            #expect(!everything.contains(Data(secret.utf8).base64EncodedString()))
+            #expect(sink.output(of: "e-1").first == "token ********")
+            #expect(read(sandbox.home("e-1") + "/.env") == "TOKEN=\(secret)")
+        }
+    }
+
+    @Test func becomeWritesARootOwnedFileThroughSudo() async throws {
+        try await SandboxRun.with(count: 1) { sandbox in
+            let target = "/tmp/flotilla-engine-become-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: target) }
+            let yaml = """
+                name: become
+                hosts: all
+                stages:
+                  - name: root
+                    steps:
+                      - content: "owned by root"
+                        to: \(target)
+                        become: true
+                        owner: root
+                        mode: "0600"
+                      - run: test "$(id -u)" = 0
+                        become: true
+                """
+            let outcome = try await sandbox.run(yaml)
+            #expect(outcome.exitCode == 0)
+            let attributes = try FileManager.default.attributesOfItem(atPath: target)
+            #expect(attributes[.ownerAccountName] as? String == "root")
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            let again = try await sandbox.run(yaml)
+            #expect(again.summaries[0].ok == 1)
+        }
+    }
+
+    private func commandLines() -> String {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { Int($0) != nil }.compactMap { entry in
+            FileManager.default.contents(atPath: "/proc/\(entry)/cmdline").map {
+                String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            }
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,99 @@
+import FlotillaConfig
+import Foundation
+import Testing
+
+@testable import FlotillaEngine
+
+@Suite struct SecretTests {
+    /// R21: a secret given to a step as environment appears in no event, log, record or
+    /// remote process argument, neither plain nor base64.
+    @Test func aSecretAppearsNowhere() async throws {
+        let fleet = try TestFleet(count: 1)
+        defer { fleet.remove() }
+        let secret = "hunter2-Sekret!"
+        let password = "sudo-Pass-9731"
+        var step = run("""
+            echo "token is $DB_PASSWORD"
+            printf '%s' "$DB_PASSWORD" | base64
+            echo "$DB_PASSWORD" >&2
+            sleep 1.5
+            exit 4
+            """)
+        step.env = ["DB_PASSWORD": secret]
+        step.become = true
+        var options = RunOptions()
+        options.becomePassword = "sudo_password"
+        let sink = EventLog()
+        let task = Task {
+            await fleet.run(
+                fleet.plans([("s", { _ in [step] })]),
+                secrets: ["db": secret, "sudo_password": password], options: options, sink: sink)
+        }
+        // While the step runs, no process on the host carries either value.
+        var arguments = ""
+        for _ in 0..<10 {
+            arguments += allCommandLines()
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let outcome = await task.value
+
+        let forms = [secret, password, Data(secret.utf8).base64EncodedString()]
+        var everything = sink.text + arguments
+        for file in try FileManager.default.subpathsOfDirectory(atPath: outcome.runFolder) {
+            everything += read(outcome.runFolder + "/" + file) ?? ""
+        }
+        for form in forms {
+            #expect(!everything.contains(form))
+        }
+        #expect(sink.output(of: "web-1").first == "token is ********")
+        #expect(outcome.exitCode == 1)
+        #expect(arguments.contains("exec bash -c"))
+    }
+
+    /// R11: sudo that wants a password fails at once, saying so.
+    @Test func sudoWantingAPasswordFailsAtOnceWithAClearMessage() async throws {
+        let user = try unprivilegedUser()
+        let fleet = try TestFleet(count: 1)
+        defer { fleet.remove() }
+        _ = chown(fleet.home("web-1"), user.uid, user.gid)
+        _ = chmod(fleet.folder, 0o755)
+        _ = chmod(fleet.folder + "/hosts", 0o755)
+        var step = run("systemctl restart app")
+        step.become = true
+        step.timeout = .seconds(60)
+        let sink = EventLog()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome = await fleet.run(
+            fleet.plans([("s", { _ in [step] })]), sink: sink,
+            connector: LocalConnector(homes: fleet.homes, user: user.name))
+        #expect(clock.now - start < .seconds(5))
+        #expect(outcome.exitCode == 1)
+        #expect(sink.finishedSteps.first?.message == "sudo on web-1 needs a password: set"
+            + " become_password in the playbook, or allow NOPASSWD for these commands")
+    }
+
+    /// Every process's arguments on this machine, joined.
+    private func allCommandLines() -> String {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { Int($0) != nil }.compactMap { entry in
+            FileManager.default.contents(atPath: "/proc/\(entry)/cmdline").map {
+                String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            }
+        }.joined(separator: "\n")
+    }
+
+    /// A Unix user without sudo rights, made once.
+    private func unprivilegedUser() throws -> (name: String, uid: uid_t, gid: gid_t) {
+        let name = "flotilla-nosudo"
+        if getpwnam(name) == nil {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/useradd")
+            process.arguments = ["--system", "--no-create-home", "--shell", "/bin/bash", name]
+            try process.run()
+            process.waitUntilExit()
+        }
+        let entry = try #require(getpwnam(name))
+        return (name, entry.pointee.pw_uid, entry.pointee.pw_gid)
+    }
+}
