@@ -1,11 +1,17 @@
 import Foundation
 
 /// Runs the built `flotilla` executable as a user would, and keeps what it printed.
-struct FlotillaProcess {
+final class FlotillaProcess {
     struct Result {
         var status: Int32
         var stdout: String
         var stderr: String
+    }
+
+    struct TimeoutError: Error, CustomStringConvertible {
+        var arguments: [String]
+        var seconds: TimeInterval
+        var description: String { "\(arguments) ran past \(seconds)s" }
     }
 
     /// The package folder, found from this file.
@@ -22,35 +28,78 @@ struct FlotillaProcess {
         return packageRoot.appendingPathComponent(".build/debug/flotilla")
     }()
 
-    /// Runs to the end, bounded by `timeout` against hangs.
-    static func run(
+    let process = Process()
+    let arguments: [String]
+    private let scratch: URL
+    private let stdoutURL: URL
+    private let stderrURL: URL
+
+    /// Starts `flotilla ARGUMENTS`, or `executable ARGUMENTS` when one is given (`script`).
+    init(
         _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil,
-        timeout: TimeInterval = 60
-    ) throws -> Result {
-        let scratch = FileManager.default.temporaryDirectory
+        executable: URL? = nil
+    ) throws {
+        self.arguments = arguments
+        scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("flotilla-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let stdoutURL = scratch.appendingPathComponent("stdout")
-        let stderrURL = scratch.appendingPathComponent("stderr")
+        stdoutURL = scratch.appendingPathComponent("stdout")
+        stderrURL = scratch.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
 
-        let process = Process()
-        process.executableURL = executable
+        process.executableURL = executable ?? Self.executable
         process.arguments = arguments
         var base = ProcessInfo.processInfo.environment
         // The tests choose the output mode; the CI they run in must not.
-        base["GITHUB_ACTIONS"] = nil
-        base["GITHUB_STEP_SUMMARY"] = nil
-        base["FLOTILLA_INVENTORY"] = nil
+        for name in ["GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "FLOTILLA_INVENTORY", "NO_COLOR"] {
+            base[name] = nil
+        }
         process.environment = base.merging(environment) { $1 }
         process.currentDirectoryURL = folder ?? scratch
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
+    }
 
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    /// Runs to the end, bounded by `timeout` against hangs.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil,
+        timeout: TimeInterval = 60
+    ) throws -> Result {
+        try FlotillaProcess(arguments, environment: environment, in: folder)
+            .wait(timeout: timeout)
+    }
+
+    var stdout: String {
+        (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? ""
+    }
+
+    var stderr: String {
+        (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+    }
+
+    /// Waits until `condition` holds for what was printed so far.
+    func waitUntil(timeout: TimeInterval, _ condition: (String) -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition(stdout) {
+            guard Date() < deadline, process.isRunning else {
+                throw TimeoutError(arguments: arguments, seconds: timeout)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func wait(timeout: TimeInterval) throws -> Result {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
@@ -61,15 +110,6 @@ struct FlotillaProcess {
             throw TimeoutError(arguments: arguments, seconds: timeout)
         }
         process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: try String(contentsOf: stdoutURL, encoding: .utf8),
-            stderr: try String(contentsOf: stderrURL, encoding: .utf8))
-    }
-
-    struct TimeoutError: Error, CustomStringConvertible {
-        var arguments: [String]
-        var seconds: TimeInterval
-        var description: String { "flotilla \(arguments) ran past \(seconds)s" }
+        return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 }

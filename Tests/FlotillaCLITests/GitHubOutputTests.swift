@@ -63,3 +63,25 @@ import Testing
         ])
     }
 }
+
+@Suite struct GitHubQuietTests {
+    @Test func quietKeepsOnlyGroupsOfFailuresTheirAnnotationsAndTheRecap() {
+        let out = TextOutput()
+        let output = GitHubOutput(out: out, verbosity: .quiet, summaryPath: nil)
+        SyntheticRun(hosts: ["web-1", "web-2"], failing: ["web-2"], secrets: ["tok"])
+            .allEvents().forEach(output.receive)
+
+        let log = GitHubLog(out.text)
+        log.check(secrets: ["tok"])
+        #expect(Array(log.lines.prefix(5)) == [
+            "::add-mask::tok",
+            "::group::web-2 · deploy",
+            "web-2 | failed  deploy/migrate (2.0s): exited with status 2",
+            "::endgroup::",
+            "::error title=web-2%3A deploy/migrate failed::host web-2, stage deploy, "
+                + "step migrate: exited with status 2",
+        ])
+        #expect(out.text.contains("RECAP"))
+        #expect(!out.text.contains("web-1 |"))
+    }
+}

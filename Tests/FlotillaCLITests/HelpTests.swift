@@ -41,6 +41,8 @@ import Testing
         (["sandbox", "up", "many"], "error: N must be a number from 1 to 100 (got 'many')"),
         (["trust", "--fingerprint", "abc"], "error: '--fingerprint' takes SHA256:"),
         (["deploy"], "error: unknown command 'deploy'\nusage: flotilla COMMAND"),
+        (["validate", "a.yml", "b.yml"], "error: unexpected argument 'b.yml'\nusage: "),
+        (["ping", "web-1"], "error: unexpected argument 'web-1'\nusage: flotilla ping"),
     ])
     func usageErrorsPrintTheErrorAndTheUsageAndExit2(
         arguments: [String], expected: String

@@ -92,4 +92,19 @@ import Testing
         #expect(result.stderr.contains("\(playbook):5:5: error: unknown key 'stepz'"))
         #expect(result.stdout.isEmpty)
     }
+
+    @Test func inGitHubActionsInputErrorsAlsoBecomeAnnotationsOnTheFile() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let inventory = try folder.write("inventory.yml", Self.inventory)
+        let playbook = try folder.write(
+            "bad.yml", "name: x\nhosts: web\nstages:\n  - name: a\n    stepz: []\n")
+
+        let result = try FlotillaProcess.run(
+            ["run", playbook, "-i", inventory], environment: ["GITHUB_ACTIONS": "true"])
+        #expect(result.status == 2)
+        #expect(result.stdout.split(separator: "\n").contains(
+            "::error file=\(playbook),line=5,col=5::unknown key 'stepz' in a stage; "
+                + "did you mean 'steps'?"))
+    }
 }

@@ -90,3 +90,33 @@ import Testing
         }
     }
 }
+
+@Suite struct LiveViewCrowdTests {
+    /// More hosts than rows: the busy ones get a line, the rest one count.
+    @Test func aFleetTallerThanTheTerminalShowsBusyHostsAndACountOfTheRest() throws {
+        let terminal = try PseudoTerminal(columns: 80, rows: 6)
+        defer { terminal.close() }
+        let view = LiveView(
+            out: TextOutput(fileDescriptor: terminal.follower), verbosity: .normal,
+            palette: Palette(enabled: false))
+        let hosts = (1...10).map { "web-\($0)" }
+        view.receive(SyntheticRun(hosts: hosts).start())
+        for host in hosts.prefix(2) {
+            view.receive(RunEvent(host: host, kind: .stepStarted(stage: "s", step: "t")))
+        }
+        for host in hosts.dropFirst(2).prefix(3) {
+            view.receive(RunEvent(host: host, kind: .hostFinished(
+                HostSummary(host: host, address: "a", ok: 1))))
+        }
+
+        let deadline = Date().addingTimeInterval(5)
+        while !terminal.text.contains("3 done") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let lines = TerminalScreen(terminal.text).lines
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.first?.hasPrefix("web-1   s › t  ") == true)
+        #expect(lines.dropFirst().first?.hasPrefix("web-2   s › t  ") == true)
+        #expect(lines.last == "… 8 more hosts: 3 done, 0 failed, 5 waiting")
+    }
+}

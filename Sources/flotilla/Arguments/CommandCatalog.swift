@@ -43,7 +43,8 @@ extension CommandSpec {
         abstract: "Run one shell command on every selected host.",
         usage: [
             "flotilla exec [-i INVENTORY]... [-l PATTERN] [--forks N] [--become] "
-                + "[--timeout DURATION] -- COMMAND...",
+                + "[--timeout DURATION] [--logs DIR] [--output auto|tty|plain|github|json] "
+                + "[-v|-q] -- COMMAND...",
         ],
         arguments: [
             Argument(
@@ -58,6 +59,9 @@ extension CommandSpec {
             .logs, .output, .verbose, .quiet, .help,
         ],
         passesRest: true,
+        discussion: "The words of COMMAND are joined with spaces and read again by each "
+            + "host's login shell, as with ssh; quote what the remote shell must not "
+            + "expand. Output is shown unless -q. Options go before COMMAND.",
         examples: [
             Example(
                 comment: "Show the uptime of every web host:",

@@ -76,4 +76,19 @@ struct ParsedArguments: Sendable, Equatable {
     func value(_ option: String) -> String? { values[option]?.last }
 
     func all(_ option: String) -> [String] { values[option] ?? [] }
+
+    /// The one positional argument `name` a command takes (PLAYBOOK).
+    func single(_ name: String, command: String) throws(UsageError) -> String {
+        guard let value = positionals.first else {
+            throw UsageError("missing \(name)", command: command)
+        }
+        try expectNoPositionals(after: 1, command: command)
+        return value
+    }
+
+    /// For commands without positional arguments, or after the ones they took.
+    func expectNoPositionals(after count: Int = 0, command: String) throws(UsageError) {
+        guard positionals.count > count else { return }
+        throw UsageError("unexpected argument '\(positionals[count])'", command: command)
+    }
 }

@@ -9,9 +9,7 @@ struct HostsCommand: Command {
     var showVars: Bool
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        if let extra = arguments.positionals.first {
-            throw UsageError("unexpected argument '\(extra)'", command: "hosts")
-        }
+        try arguments.expectNoPositionals(command: "hosts")
         inventory = try InventoryChoice(arguments, environment: environment, command: "hosts")
         showVars = arguments.has("vars")
     }
@@ -37,7 +35,11 @@ struct HostsCommand: Command {
 
     /// `address:port`, IPv6 in brackets.
     static func address(_ host: InventoryHost) -> String {
-        Endpoint(host: host.address, port: host.port).description
+        address(host: host.address, port: host.port)
+    }
+
+    static func address(host: String, port: Int) -> String {
+        Endpoint(host: host, port: port).description
     }
 
     /// A variable's value in YAML's flow style: `a`, `[a, b]`, `{k: v}`.

@@ -22,9 +22,7 @@ struct PingCommand: Command {
     var environment: [String: String]
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        if let extra = arguments.positionals.first {
-            throw UsageError("unexpected argument '\(extra)'", command: "ping")
-        }
+        try arguments.expectNoPositionals(command: "ping")
         inventory = try InventoryChoice(arguments, environment: environment, command: "ping")
         forks = try RunCommand.forks(arguments, command: "ping") ?? RunOptions().forks
         self.environment = environment

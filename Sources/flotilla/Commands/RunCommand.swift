@@ -15,14 +15,7 @@ struct RunCommand: Command {
     var environment: [String: String]
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        guard let path = arguments.positionals.first else {
-            throw UsageError("missing PLAYBOOK", command: "run")
-        }
-        guard arguments.positionals.count == 1 else {
-            throw UsageError(
-                "unexpected argument '\(arguments.positionals[1])'", command: "run")
-        }
-        playbookPath = path
+        playbookPath = try arguments.single("PLAYBOOK", command: "run")
         self.environment = environment
         inventory = try InventoryChoice(arguments, environment: environment, command: "run")
         output = try OutputChoice(arguments, command: "run")
@@ -58,8 +51,41 @@ struct RunCommand: Command {
         return forks
     }
 
+    /// Everything a run needs, loaded and checked before any host is contacted.
+    private struct Prepared {
+        var playbook: Playbook
+        var inventory: Inventory
+        var secrets: Secrets
+        var plans: [HostPlan]
+    }
+
     func run() async throws -> Int32 {
-        // Every input problem is found here, before any host is contacted.
+        let mode = output.mode.resolved(
+            environment: environment, stdoutIsTerminal: TextOutput.standardOutput.isTerminal)
+        let prepared: Prepared
+        do {
+            guard let loaded = try prepare() else { return 0 }
+            prepared = loaded
+        } catch let error as DiagnosticError where mode == .github {
+            // Also as annotations, so the problem shows on the file in the pull request.
+            let annotations = error.diagnostics.map(GitHubOutput.annotation(for:))
+            TextOutput.standardOutput.write(lines: annotations)
+            throw error
+        }
+
+        let sink = output.makeOutput(environment: environment)
+        let options = self.options
+        let outcome = await Interrupts.run(output: sink) {
+            await Engine.run(
+                playbook: prepared.playbook, plans: prepared.plans,
+                inventory: prepared.inventory, secrets: prepared.secrets, options: options,
+                sink: sink)
+        }
+        return outcome.exitCode
+    }
+
+    /// Loads and checks every input; nil when this shard holds no host.
+    private func prepare() throws -> Prepared? {
         let playbook = try Playbook.load(path: playbookPath)
         let inventory = try self.inventory.load()
         var hosts = try self.inventory.select(
@@ -69,7 +95,7 @@ struct RunCommand: Command {
             if hosts.isEmpty {
                 TextOutput.standardError.write(
                     lines: ["shard \(shard.index)/\(shard.count) holds no host; nothing to do"])
-                return 0
+                return nil
             }
         }
         guard !hosts.isEmpty else {
@@ -91,14 +117,6 @@ struct RunCommand: Command {
             environment: environment)
         let plans = try resolvePlans(
             playbook: playbook, hosts: hosts, extraVars: extraVars, secrets: secrets)
-
-        let sink = output.makeOutput(environment: environment)
-        let options = self.options
-        let outcome = await Interrupts.run(output: sink) {
-            await Engine.run(
-                playbook: playbook, plans: plans, inventory: inventory, secrets: secrets,
-                options: options, sink: sink)
-        }
-        return outcome.exitCode
+        return Prepared(playbook: playbook, inventory: inventory, secrets: secrets, plans: plans)
     }
 }

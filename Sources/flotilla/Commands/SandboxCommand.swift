@@ -19,9 +19,7 @@ struct SandboxCommand: Command {
         let inventoryPath = arguments.value("inventory")
         switch words.first {
         case "up":
-            guard words.count <= 2 else {
-                throw UsageError("unexpected argument '\(words[2])'", command: "sandbox")
-            }
+            try arguments.expectNoPositionals(after: 2, command: "sandbox")
             var count = 3
             if words.count == 2 {
                 guard let n = Int(words[1]), (1...100).contains(n) else {
@@ -33,9 +31,7 @@ struct SandboxCommand: Command {
             }
             action = .up(count: count, inventoryPath: inventoryPath ?? "inventory/sandbox.yml")
         case "down", "status":
-            guard words.count == 1 else {
-                throw UsageError("unexpected argument '\(words[1])'", command: "sandbox")
-            }
+            try arguments.expectNoPositionals(after: 1, command: "sandbox")
             guard inventoryPath == nil else {
                 throw UsageError("'--inventory' goes with 'up' only", command: "sandbox")
             }
@@ -51,17 +47,53 @@ struct SandboxCommand: Command {
         let out = TextOutput.standardOutput
         switch action {
         case .up(let count, let inventoryPath):
-            let fleet = try SandboxFleet.up(
-                SandboxOptions(count: count, folder: Self.folder, inventoryPath: inventoryPath))
+            // A fleet already running is reported and kept, never leaked or doubled; the
+            // same request again succeeds, so set-up scripts can run twice.
+            let running = ((try? SandboxFleet.status(folder: Self.folder)) ?? [])
+                .filter(\.running)
+            guard running.isEmpty else {
+                out.write(lines: ["sandbox already up: \(running.count) servers"]
+                    + Self.table(running))
+                guard running.count == count else {
+                    throw CommandFailure(
+                        "asked for \(count) servers but \(running.count) are running; "
+                            + "run `flotilla sandbox down` first",
+                        exitCode: 1)
+                }
+                return 0
+            }
+            var options = SandboxOptions(
+                count: count, folder: Self.folder, inventoryPath: inventoryPath)
+            options.keepRunning = true
+            let fleet = try SandboxFleet.up(options)
             let rows = fleet.hosts.map {
-                [$0.name, "\($0.address):\($0.port)", $0.user, "\($0.pid)"]
+                [$0.name, HostsCommand.address(host: $0.address, port: $0.port), $0.user,
+                 "\($0.pid)"]
             }
             out.write(lines: ["sandbox up: \(fleet.hosts.count) servers"]
                 + Table(header: ["host", "address", "user", "pid"], rows: rows).lines()
                 + ["inventory: \(inventoryPath)", "stop them with: flotilla sandbox down"])
             return 0
-        case .down, .status:
-            throw CommandFailure("sandbox down and status are not available yet", exitCode: 1)
+        case .down:
+            let stopped = try SandboxFleet.down(folder: Self.folder)
+            out.write(lines: [
+                stopped.isEmpty
+                    ? "sandbox down: no server was running"
+                    : "sandbox down: stopped \(stopped.joined(separator: ", "))",
+            ])
+            return 0
+        case .status:
+            let servers = try SandboxFleet.status(folder: Self.folder)
+            out.write(lines: Self.table(servers))
+            return servers.allSatisfy(\.running) ? 0 : 1
         }
+    }
+
+    private static func table(_ servers: [SandboxHostStatus]) -> [String] {
+        let rows = servers.map {
+            [$0.host.name, HostsCommand.address(host: $0.host.address, port: $0.host.port),
+             $0.host.user, $0.running ? "running" : "stopped"]
+        }
+        return Table(header: ["host", "address", "user", "state"], rows: rows).lines()
     }
 }

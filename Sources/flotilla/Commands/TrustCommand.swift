@@ -11,13 +11,13 @@ struct TrustCommand: Command {
     var inventory: InventoryChoice
     var fingerprint: String?
     var yes: Bool
+    var home: String
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        if let extra = arguments.positionals.first {
-            throw UsageError("unexpected argument '\(extra)'", command: "trust")
-        }
+        try arguments.expectNoPositionals(command: "trust")
         inventory = try InventoryChoice(arguments, environment: environment, command: "trust")
         yes = arguments.has("yes")
+        home = environment["HOME"] ?? NSHomeDirectory()
         if let text = arguments.value("fingerprint") {
             guard text.hasPrefix("SHA256:"), text.count > 7 else {
                 throw UsageError(
@@ -69,7 +69,7 @@ struct TrustCommand: Command {
             return same
         }
 
-        let files = Self.knownHostsFiles(of: host)
+        let files = knownHostsFiles(of: host)
         switch try KnownHosts.status(of: key, for: endpoint, files: files) {
         case .matches:
             out.write(lines: [head + "  already trusted"])
@@ -129,10 +129,11 @@ struct TrustCommand: Command {
         return answer == "y" || answer == "yes"
     }
 
-    /// The host's known_hosts files, or OpenSSH's own when the inventory names none.
-    static func knownHostsFiles(of host: InventoryHost) -> [String] {
+    /// The host's known_hosts files, or OpenSSH's own when the inventory names none, as
+    /// runs read them.
+    private func knownHostsFiles(of host: InventoryHost) -> [String] {
         guard !host.knownHosts.isEmpty else {
-            return [NSHomeDirectory() + "/.ssh/known_hosts"]
+            return [home + "/.ssh/known_hosts"]
         }
         return host.knownHosts.compactMap { source in
             if case .file(let path) = source { return path }

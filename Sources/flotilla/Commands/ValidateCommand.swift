@@ -11,14 +11,7 @@ struct ValidateCommand: Command {
     var inventory: InventoryChoice
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        guard let path = arguments.positionals.first else {
-            throw UsageError("missing PLAYBOOK", command: "validate")
-        }
-        guard arguments.positionals.count == 1 else {
-            throw UsageError(
-                "unexpected argument '\(arguments.positionals[1])'", command: "validate")
-        }
-        playbookPath = path
+        playbookPath = try arguments.single("PLAYBOOK", command: "validate")
         inventory = try InventoryChoice(arguments, environment: environment, command: "validate")
     }
 

@@ -5,9 +5,7 @@ struct VersionCommand: Command {
     static let spec = CommandSpec.version
 
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
-        if let extra = arguments.positionals.first {
-            throw UsageError("unexpected argument '\(extra)'", command: "version")
-        }
+        try arguments.expectNoPositionals(command: "version")
     }
 
     func run() async throws -> Int32 {

@@ -1,3 +1,4 @@
+import FlotillaConfig
 import FlotillaEngine
 import Foundation
 
@@ -45,10 +46,12 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
         case .runStarted(let runID, let playbook, let hosts, _, _, let secrets):
             self.playbook = playbook
             out.write(lines: Self.maskCommands(for: secrets))
+            guard verbosity != .quiet else { return }
             out.write(lines: ["flotilla run \(runID): \(playbook) on \(hosts.count) hosts"])
         case .connecting, .uploadProgress, .stageStarted:
             break
         case .connected(let fingerprint, let duration):
+            guard verbosity != .quiet else { return }
             out.write(lines: ["\(host) | connected in \(duration.display), key \(fingerprint)"])
         case .unreachable(let message):
             flush(host: host)
@@ -70,8 +73,11 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
         case .stepFinished(let stage, let step, let status, let message, let duration):
             let key = GroupKey(host: host, stage: stage)
             open(key)
-            groups[key]!.append("\(host) | " + PlainOutput.stepResult(
-                stage: stage, step: step, status: status, message: message, duration: duration))
+            if verbosity != .quiet || status == .failed || status == .unreachable {
+                groups[key]!.append("\(host) | " + PlainOutput.stepResult(
+                    stage: stage, step: step, status: status, message: message,
+                    duration: duration))
+            }
             if status == .failed {
                 annotations[key, default: []].append(Self.error(
                     title: "\(host): \(stage)/\(step) failed",
@@ -111,6 +117,7 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
     private func flush(_ key: GroupKey) {
         guard let lines = groups.removeValue(forKey: key) else { return }
         pending.removeAll { $0 == key }
+        guard !lines.isEmpty else { return }
         let title = "\(key.host) · \(key.stage)"
         out.write(lines: ["::group::" + Self.escapeData(title)] + lines + ["::endgroup::"])
         out.write(lines: annotations.removeValue(forKey: key) ?? [])
@@ -144,6 +151,20 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
             }
         }
         return values.map { "::add-mask::" + escapeData($0) }
+    }
+
+    /// An input problem as an annotation on its file and line.
+    static func annotation(for diagnostic: Diagnostic) -> String {
+        let command = diagnostic.severity == .error ? "error" : diagnostic.severity.rawValue
+        var properties: [String] = []
+        if let location = diagnostic.location {
+            properties = [
+                "file=" + escapeProperty(location.file), "line=\(location.line)",
+                "col=\(location.column)",
+            ]
+        }
+        let head = properties.isEmpty ? "" : " " + properties.joined(separator: ",")
+        return "::\(command)\(head)::\(escapeData(diagnostic.message))"
     }
 
     static func error(title: String, message: String) -> String {

@@ -15,7 +15,6 @@ final class LiveView: RunOutput, @unchecked Sendable {
         var step: String?
         var stepStarted: Date?
         var upload: (sent: Int, total: Int)?
-        var lastStatus: StepStatus?
     }
 
     private let out: TextOutput
@@ -27,6 +26,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
     private var states: [String: HostState] = [:]
     /// Lines the last drawing left on screen, to move back over.
     private var drawnLines = 0
+    private var recentOutput = RecentOutput()
     private var timer: DispatchSourceTimer?
     private var finished = false
 
@@ -54,6 +54,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
         case .runStarted(_, _, let hosts, _, _, _):
             order = hosts
             for name in hosts { states[name] = HostState() }
+            draw()
             startTimer()
         case .connecting:
             states[host]?.phase = .connecting
@@ -70,22 +71,26 @@ final class LiveView: RunOutput, @unchecked Sendable {
             states[host]?.step = step
             states[host]?.stepStarted = event.time
             states[host]?.upload = nil
+            recentOutput.stepStarted(on: host)
         case .output(let stream, let line, let partial):
-            guard verbosity == .verbose else { return }
             let text = PlainOutput.outputLine(
                 host: host, stream: stream, line: Self.printable(line), partial: partial)
-            printAbove([text])
+            if verbosity == .verbose {
+                printAbove([text])
+            } else {
+                recentOutput.append(text, for: host)
+            }
         case .uploadProgress(_, let sent, let total):
             states[host]?.upload = total > Self.progressThreshold ? (sent, total) : nil
         case .stepFinished(let stage, let step, let status, let message, let duration):
-            states[host]?.lastStatus = status
             states[host]?.upload = nil
             if status == .failed {
                 states[host]?.phase = .failed
                 let result = PlainOutput.stepResult(
                     stage: stage, step: step, status: status, message: message,
                     duration: duration)
-                printAbove([palette.paint("\(host) \(result)", .red)])
+                printAbove(
+                    [palette.paint("\(host) \(result)", .red)] + recentOutput.take(for: host))
             }
         case .hostFinished(let summary):
             if states[host]?.phase != .failed && states[host]?.phase != .unreachable {
@@ -101,7 +106,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
             out.write(lines: Recap(summaries: summaries, runFolder: runFolder).lines(
                 palette: palette))
         }
-        draw()
+        // Otherwise the timer draws the change, so a burst of events costs one drawing.
     }
 
     private func startTimer() {
@@ -120,11 +125,11 @@ final class LiveView: RunOutput, @unchecked Sendable {
         timer = nil
     }
 
-    /// Moves to the top of the live lines, clears them, prints `lines`, and redraws.
+    /// Moves to the top of the live lines, clears them and prints `lines`; the next tick
+    /// draws the live lines again below, so streaming output costs no drawing per line.
     private func printAbove(_ lines: [String]) {
         out.write(moveToTop() + "\u{1B}[J" + lines.joined(separator: "\n") + "\n")
         drawnLines = 0
-        draw()
     }
 
     private func moveToTop() -> String {
@@ -184,6 +189,8 @@ final class LiveView: RunOutput, @unchecked Sendable {
             return "\(name)  " + palette.paint("failed at \(place)", .red)
         case .finished:
             return "\(name)  " + palette.paint("done", .green)
+        case .running where place.isEmpty:
+            return "\(name)  connected"
         case .running:
             var text = "\(name)  \(place)"
             if let started = state.stepStarted {

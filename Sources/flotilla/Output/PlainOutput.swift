@@ -7,13 +7,10 @@ import Foundation
 /// written whole, so hosts printing at once never share a line.
 final class PlainOutput: RunOutput, @unchecked Sendable {
     static let partialMarker = " [no newline]"
-    /// Lines of output kept per host without `-v`, shown when its step fails.
-    static let failureContext = 20
-
     private let out: TextOutput
     private let verbosity: Verbosity
     private let lock = NSLock()
-    private var recentOutput: [String: [String]] = [:]
+    private var recentOutput = RecentOutput()
 
     init(out: TextOutput, verbosity: Verbosity) {
         self.out = out
@@ -66,23 +63,20 @@ final class PlainOutput: RunOutput, @unchecked Sendable {
             guard verbosity != .quiet else { return [] }
             return ["== stage \(stage) on \(hosts.count) hosts"]
         case .stepStarted(let stage, let step):
-            recentOutput[host] = []
+            recentOutput.stepStarted(on: host)
             guard verbosity == .verbose else { return [] }
             return ["\(host) | start   \(stage)/\(step)"]
         case .output(let stream, let line, let partial):
             let text = Self.outputLine(host: host, stream: stream, line: line, partial: partial)
             guard verbosity != .verbose else { return [text] }
-            recentOutput[host, default: []].append(text)
-            if recentOutput[host]!.count > Self.failureContext {
-                recentOutput[host]!.removeFirst()
-            }
+            recentOutput.append(text, for: host)
             return []
         case .uploadProgress:
             return []
         case .stepFinished(let stage, let step, let status, let message, let duration):
             let result = "\(host) | " + Self.stepResult(
                 stage: stage, step: step, status: status, message: message, duration: duration)
-            let kept = recentOutput.removeValue(forKey: host) ?? []
+            let kept = recentOutput.take(for: host)
             switch status {
             case .failed, .unreachable:
                 return [result] + kept

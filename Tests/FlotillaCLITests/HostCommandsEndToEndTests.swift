@@ -1,0 +1,127 @@
+import FlotillaSandbox
+import Foundation
+import Testing
+
+/// `exec`, `ping` and `trust` against real sshd servers.
+@Suite(.serialized) struct HostCommandsEndToEndTests {
+    @Test func execRunsTheCommandOnEveryHostAndShowsItsOutput() async throws {
+        try await CLIFleet.with(count: 2, prefix: "ex-") { fleet, folder in
+            let result = try FlotillaProcess.run(
+                ["exec", "-i", fleet.inventoryPath, "--output", "plain", "--",
+                 "echo", "hello", "from", "'$USER'"],
+                in: folder.url)
+            #expect(result.status == 0, "\(result.stderr)")
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.contains("ex-1 | hello from $USER"))
+            #expect(lines.contains("ex-2 | hello from $USER"))
+
+            let failing = try FlotillaProcess.run(
+                ["exec", "-i", fleet.inventoryPath, "-l", "ex-2", "-q", "--", "exit 3"],
+                in: folder.url)
+            #expect(failing.status == 1)
+            #expect(failing.stdout.contains("ex-2 | failed "))
+            #expect(!failing.stdout.contains("ex-1"))
+        }
+    }
+
+    @Test func pingAndTrustTakeAFleetFromUnknownKeysToTrustedOnes() async throws {
+        try await CLIFleet.with(count: 2, prefix: "tr-") { fleet, folder in
+            let knownHosts = folder.path + "/known_hosts"
+            let inventory = try folder.write("inventory.yml", Self.inventory(
+                fleet, knownHosts: knownHosts))
+
+            // Unknown keys: ping refuses them, trust without consent records nothing.
+            let unknown = try FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
+            #expect(unknown.status == 3)
+            #expect(unknown.stdout.split(separator: "\n").filter {
+                $0.hasPrefix("tr-") && $0.contains("  unknown  ")
+            }.count == 2)
+
+            let asked = try FlotillaProcess.run(["trust", "-i", inventory], in: folder.url)
+            #expect(asked.status == 3)
+            #expect(asked.stdout.contains(
+                "not recorded: confirm on a terminal, or pass --yes or --fingerprint"))
+            #expect(!FileManager.default.fileExists(atPath: knownHosts))
+
+            // --fingerprint records only the key it names.
+            let shown = asked.stdout.split(separator: "\n").first { $0.hasSuffix("  new") }!
+            let fingerprint = String(shown.split(separator: " ")[1])
+            #expect(fingerprint.hasPrefix("SHA256:"))
+            let pinnedOther = try FlotillaProcess.run(
+                ["trust", "-i", inventory, "-l", "tr-2", "--fingerprint", fingerprint],
+                in: folder.url)
+            #expect(pinnedOther.status == 3)
+            #expect(pinnedOther.stdout.contains("not recorded: it is not \(fingerprint)"))
+            let pinned = try FlotillaProcess.run(
+                ["trust", "-i", inventory, "-l", "tr-1", "--fingerprint", fingerprint],
+                in: folder.url)
+            #expect(pinned.status == 0, "\(pinned.stdout)")
+            #expect(pinned.stdout.contains("recorded in \(knownHosts)"))
+
+            // --yes records the rest; then everything is trusted and ping passes.
+            let yes = try FlotillaProcess.run(["trust", "-i", inventory, "--yes"], in: folder.url)
+            #expect(yes.status == 0)
+            #expect(yes.stdout.contains("already trusted"))
+            #expect(yes.stdout.contains("recorded in \(knownHosts)"))
+            let again = try FlotillaProcess.run(["trust", "-i", inventory], in: folder.url)
+            #expect(again.status == 0)
+            #expect(again.stdout.components(separatedBy: "already trusted").count == 3)
+            let ping = try FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
+            #expect(ping.status == 0, "\(ping.stdout)")
+            #expect(ping.stdout.hasPrefix("host  address"))
+            #expect(ping.stdout.split(separator: "\n").filter {
+                $0.hasPrefix("tr-") && $0.contains("  ok        ok  ")
+            }.count == 2)
+        }
+    }
+
+    @Test func aChangedKeyIsShownAsChangedAndNeverReplaced() async throws {
+        try await CLIFleet.with(count: 2, prefix: "ch-") { fleet, folder in
+            // Host 2's key recorded under host 1's name: host 1 now presents another key.
+            let recorded = try String(contentsOfFile: fleet.knownHostsFile, encoding: .utf8)
+            let first = fleet.hosts[0]
+            let second = fleet.hosts[1]
+            let swapped = recorded.split(separator: "\n")
+                .filter { $0.hasPrefix("[127.0.0.1]:\(second.port) ") }
+                .map { $0.replacingOccurrences(
+                    of: "[127.0.0.1]:\(second.port) ", with: "[127.0.0.1]:\(first.port) ") }
+            try #require(!swapped.isEmpty)
+            let knownHosts = try folder.write(
+                "known_hosts", swapped.joined(separator: "\n") + "\n")
+            let inventory = try folder.write("inventory.yml", Self.inventory(
+                fleet, knownHosts: knownHosts))
+
+            let trust = try FlotillaProcess.run(
+                ["trust", "-i", inventory, "-l", "ch-1", "--yes"], in: folder.url)
+            #expect(trust.status == 3)
+            #expect(trust.stdout.split(separator: "\n").contains {
+                $0.contains("  CHANGED: \(knownHosts):") && $0.contains(" records SHA256:")
+            })
+            #expect(trust.stdout.contains(
+                "    ssh-keygen -R '[127.0.0.1]:\(first.port)' -f \(knownHosts)"))
+            #expect(try String(contentsOfFile: knownHosts, encoding: .utf8)
+                == swapped.joined(separator: "\n") + "\n")
+
+            let ping = try FlotillaProcess.run(
+                ["ping", "-i", inventory, "-l", "ch-1"], in: folder.url)
+            #expect(ping.status == 3)
+            #expect(ping.stdout.contains("  CHANGED  "))
+        }
+    }
+
+    /// The fleet's hosts with another known_hosts file.
+    static func inventory(_ fleet: SandboxFleet, knownHosts: String) -> String {
+        var text = """
+            defaults:
+              identity: \(fleet.identityFile)
+              known_hosts: \(knownHosts)
+            hosts:
+
+            """
+        for host in fleet.hosts {
+            text += "  \(host.name): { address: \(host.address), port: \(host.port), "
+                + "user: \(host.user) }\n"
+        }
+        return text
+    }
+}
