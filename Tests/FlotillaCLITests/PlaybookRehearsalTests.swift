@@ -337,16 +337,16 @@ private struct Rehearsal: Sendable {
         // on the machine, and another test's run would hold their locks.
         let options = try SandboxOptions.temporary(count: count, namePrefix: "rehearsal-")
         try await SandboxFleet.withFleet(options) { fleet in
-            let rehearsal = try Rehearsal(fleet: fleet)
-            defer { try? FileManager.default.removeItem(atPath: rehearsal.folder) }
-            try await body(rehearsal)
+            let folder = FileManager.default.temporaryDirectory
+                .appendingPathComponent("flotilla-rehearsal-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try await body(try Rehearsal(fleet: fleet, folder: folder))
         }
     }
 
-    private init(fleet: SandboxFleet) throws {
+    private init(fleet: SandboxFleet, folder: String) throws {
         self.fleet = fleet
-        folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("flotilla-rehearsal-\(UUID().uuidString)").path
+        self.folder = folder
         inventory = folder + "/rehearsal.yml"
         // Each host's user must reach its own folder inside this one.
         try FileManager.default.createDirectory(
