@@ -66,8 +66,18 @@ public struct Inventory: Sendable {
     public func select(
         _ pattern: String, at location: SourceLocation?
     ) throws(DiagnosticError) -> [InventoryHost] {
-        let problems = HostPattern.errors(for: pattern, in: self, at: location)
+        var problems = HostPattern.errors(for: pattern, in: self, at: location)
         guard problems.isEmpty, let parsed = HostPattern(pattern) else {
+            // Show the line the pattern was written on, as every other diagnostic does.
+            if let file = location?.file, let data = FileManager.default.contents(atPath: file) {
+                var log = DiagnosticLog()
+                log.addSource(file: file, text: String(decoding: data, as: UTF8.self))
+                problems = problems.map { problem in
+                    var problem = problem
+                    problem.sourceLine = problem.location.flatMap(log.sourceLine)
+                    return problem
+                }
+            }
             throw DiagnosticError(problems)
         }
         return parsed.select(from: self)

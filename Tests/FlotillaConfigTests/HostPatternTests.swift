@@ -90,3 +90,21 @@ import Testing
         #expect(Shard.hash("a") == 0xaf63_dc4c_8601_ec8c)
     }
 }
+
+@Suite struct PatternLocationTests {
+    @Test func aPlaybookPatternErrorShowsTheLineItWasWrittenOn() throws {
+        let inventory = try Fixture.inventory("inventory/sample.yml")
+        let playbook = try Playbook.load(path: Fixture.path("playbooks/broken/unknown-when.yml"))
+        do {
+            _ = try inventory.select(playbook.hosts, at: playbook.hostsLocation)
+            Issue.record("the unknown group was accepted")
+        } catch {
+            #expect(Fixture.rendered(error) == """
+                playbooks/broken/unknown-when.yml:1:8: error: unknown host or group 'dbs' in \
+                pattern 'web,dbs'; did you mean 'db'?
+                hosts: web,dbs
+                       ^
+                """)
+        }
+    }
+}
