@@ -33,9 +33,17 @@ extension Connection {
                 }
                 let shown = stdout.consume(bytes)
                 if !shown.isEmpty { output(OutputChunk(stream: .stdout, bytes: shown)) }
-            } onInterrupt: { interruption in
+            } onInterrupt: { connection, interruption, channel in
                 if case .lost = interruption { return }
-                await self.terminate(processGroup: stdout.processGroup)
+                if stdout.processGroup == nil {
+                    // The wrapper's first line may still be on its way on a busy host.
+                    await connection.readStdout(of: channel, for: .seconds(3)) { bytes in
+                        let shown = stdout.consume(bytes)
+                        if !shown.isEmpty { output(OutputChunk(stream: .stdout, bytes: shown)) }
+                        return stdout.processGroup != nil
+                    }
+                }
+                await connection.terminate(processGroup: stdout.processGroup)
             }
         } catch {
             let rest = stdout.flush()
@@ -89,7 +97,7 @@ extension Connection {
                 } else {
                     stderr.append(contentsOf: bytes)
                 }
-            } onInterrupt: { _ in }
+            } onInterrupt: { _, _, _ in }
             return (stdout, stderr, exit)
         } catch {
             switch error {
@@ -121,7 +129,7 @@ extension Connection {
     func runChannel(
         _ command: String, stdin: [UInt8], operation: Operation,
         output: (OutputChunk.Stream, [UInt8]) -> Void,
-        onInterrupt: (Interruption) async -> Void
+        onInterrupt: (isolated Connection, Interruption, OpaquePointer) async -> Void
     ) async throws(ChannelStop) -> ChannelExit {
         let channel = try await openSessionChannel(operation)
         do throws(ChannelStop) {
@@ -141,7 +149,9 @@ extension Connection {
             }
             try await pump(channel, stdin: stdin, operation: operation, output: output)
         } catch {
-            if case .interrupted(let interruption) = error { await onInterrupt(interruption) }
+            if case .interrupted(let interruption) = error {
+                await onInterrupt(self, interruption, channel)
+            }
             await discard(channel)
             throw error
         }
@@ -211,7 +221,8 @@ extension Connection {
                 while true {
                     let count = buffer.withUnsafeMutableBufferPointer { bytes in
                         bytes.withMemoryRebound(to: CChar.self) { text in
-                            libssh2_channel_read_ex(channel, Int32(stream), text.baseAddress, text.count)
+                            libssh2_channel_read_ex(
+                                channel, Int32(stream), text.baseAddress, text.count)
                         }
                     }
                     if count > 0 {
@@ -246,6 +257,30 @@ extension Connection {
         }
     }
 
+    /// Reads stdout for a while, ignoring cancellation, until `enough` says so.
+    func readStdout(
+        of channel: OpaquePointer, for duration: Duration, _ enough: ([UInt8]) -> Bool
+    ) async {
+        let operation = makeOperation(timeout: duration, cancellable: false)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            do { try await awaitTurn(operation) } catch { return }
+            let count = buffer.withUnsafeMutableBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) {
+                    libssh2_channel_read_ex(channel, 0, $0.baseAddress, $0.count)
+                }
+            }
+            if count > 0 {
+                finishedCall(operation)
+                if enough(Array(buffer[..<count])) { return }
+            } else if count == Int(LIBSSH2_ERROR_EAGAIN) {
+                do { try await waitForSocket(operation) } catch { return }
+            } else {
+                return
+            }
+        }
+    }
+
     /// Closes the channel and reads how the command ended.
     private func finish(_ channel: OpaquePointer) async -> ChannelExit {
         let operation = makeOperation(timeout: .seconds(10), cancellable: false)
@@ -257,7 +292,8 @@ extension Connection {
         _ = libssh2_channel_get_exit_signal(channel, &name, &length, nil, nil, nil, nil)
         var signal: String?
         if let name {
-            let text = String(decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self)
+            let text = String(
+                decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self)
             signal = text.isEmpty ? nil : text
             libssh2_free(session, name)
         }

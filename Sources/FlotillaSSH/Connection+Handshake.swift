@@ -15,7 +15,8 @@ extension Connection {
         let supported = Set(supportedHostKeyAlgorithms())
         let usable = algorithms.filter { supported.contains($0) }
         guard !usable.isEmpty else { return }
-        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, usable.joined(separator: ","))
+        _ = libssh2_session_method_pref(
+            session, LIBSSH2_METHOD_HOSTKEY, usable.joined(separator: ","))
     }
 
     /// Banner and key exchange within `timeout`; returns the key the server presented.

@@ -24,6 +24,14 @@ extension Connection {
         return opened
     }
 
+    /// A request abandoned half-way (cancelled, lost) leaves libssh2's SFTP state in the middle
+    /// of it, so later requests use a fresh SFTP channel; the old one is shut down on close.
+    func sftpInterrupted(_ interruption: Interruption, doing what: String) -> SSHError {
+        if let sftp { abandonedSFTP.append(sftp) }
+        sftp = nil
+        return interrupted(interruption, doing: what)
+    }
+
     /// `~/x` and `~` are the login user's home, as SFTP's realpath of "." reports it.
     func absolutePath(_ path: String, _ operation: Operation) async throws(SSHError) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
@@ -56,7 +64,7 @@ extension Connection {
                     sftp, path, UInt32(path.utf8.count), LIBSSH2_SFTP_STAT, &attributes)
             }
         } catch {
-            throw interrupted(error, doing: "reading \(path)")
+            throw sftpInterrupted(error, doing: "reading \(path)")
         }
         if rc == 0 { return attributes }
         let status = sftpStatus()
@@ -101,7 +109,7 @@ extension Connection {
                 libssh2_sftp_unlink_ex(sftp, path, UInt32(path.utf8.count))
             }
         } catch {
-            throw interrupted(error, doing: "removing \(path)")
+            throw sftpInterrupted(error, doing: "removing \(path)")
         }
         let status = sftpStatus()
         if rc == 0 || status == LIBSSH2_FX_NO_SUCH_FILE || status == LIBSSH2_FX_NO_SUCH_PATH {
@@ -122,7 +130,7 @@ extension Connection {
                     LIBSSH2_SFTP_OPENFILE)
             }
         } catch {
-            throw interrupted(error, doing: "opening \(path)")
+            throw sftpInterrupted(error, doing: "opening \(path)")
         }
         guard let handle else { throw sftpFailure(doing: "opening", path) }
         return handle
@@ -167,7 +175,7 @@ extension Connection {
         do {
             result = try await perform(operation, body)
         } catch {
-            throw interrupted(error, doing: "\(what) \(path)")
+            throw sftpInterrupted(error, doing: "\(what) \(path)")
         }
         if result < 0 { throw sftpFailure(doing: what, path) }
         return result

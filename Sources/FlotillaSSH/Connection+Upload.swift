@@ -19,7 +19,8 @@ extension Connection {
         if let existing = try await sftpStat(target, operation),
             existing.filesize == UInt64(contents.count),
             UInt32(existing.permissions) & 0o7777 == mode,
-            UInt32(existing.permissions) & UInt32(LIBSSH2_SFTP_S_IFMT) == UInt32(LIBSSH2_SFTP_S_IFREG),
+            UInt32(existing.permissions) & UInt32(LIBSSH2_SFTP_S_IFMT)
+                == UInt32(LIBSSH2_SFTP_S_IFREG),
             try await remoteDigest(of: target) == SHA256Digest.hex(contents)
         {
             return .unchanged
@@ -61,9 +62,9 @@ extension Connection {
             await removeQuietly(temporary)
             throw error
         } catch let interruption as Interruption {
-            await sftpClose(file)
+            let error = sftpInterrupted(interruption, doing: "uploading \(target)")
             await removeQuietly(temporary)
-            throw interrupted(interruption, doing: "uploading \(target)")
+            throw error
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
@@ -90,12 +91,14 @@ extension Connection {
             let count = try await perform(operation) {
                 contents.withUnsafeBufferPointer { bytes in
                     bytes.withMemoryRebound(to: CChar.self) {
-                        libssh2_sftp_write(file, $0.baseAddress! + sent, min($0.count - sent, 4 << 20))
+                        libssh2_sftp_write(
+                            file, $0.baseAddress! + sent, min($0.count - sent, 4 << 20))
                     }
                 }
             }
             if count < 0 {
-                throw await writeFailure(path: path, target: target, sent: sent, total: contents.count)
+                throw await writeFailure(
+                    path: path, target: target, sent: sent, total: contents.count)
             }
             sent += count
             progress?(sent, contents.count)
@@ -104,7 +107,9 @@ extension Connection {
     }
 
     /// SFTP version 3 reports a full disk as a generic failure: statvfs tells the truth.
-    private func writeFailure(path: String, target: String, sent: Int, total: Int) async -> SSHError {
+    private func writeFailure(
+        path: String, target: String, sent: Int, total: Int
+    ) async -> SSHError {
         let original = sftpFailure(doing: "writing", path)
         let status = sftpStatus()
         let parent = Self.parentFolder(of: target)
@@ -146,7 +151,7 @@ extension Connection {
                     UInt32(target.utf8.count), Int(flags))
             }
         } catch {
-            throw interrupted(error, doing: "renaming \(temporary)")
+            throw sftpInterrupted(error, doing: "renaming \(temporary)")
         }
         if rc == 0 { return }
         let status = sftpStatus()

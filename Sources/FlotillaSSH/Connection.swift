@@ -30,7 +30,7 @@ actor Connection {
     nonisolated let user: String
     /// Identifies this session's waiters on the loop.
     nonisolated let group: Int
-    let handle: SessionHandle
+    nonisolated let handle: SessionHandle
 
     nonisolated var unownedExecutor: UnownedSerialExecutor {
         loop.asUnownedSerialExecutor()
@@ -50,6 +50,7 @@ actor Connection {
     /// SFTP requests use per-SFTP-session state in libssh2: one request chain at a time.
     var sftpGate = Gate()
     var sftp: OpaquePointer?
+    var abandonedSFTP: [OpaquePointer] = []
     var homeFolder: String?
     /// Kept alive while this session tunnels through it.
     var jumpBridge: JumpBridge?
@@ -233,10 +234,11 @@ actor Connection {
         isClosed = true
         if lostError == nil {
             let operation = makeOperation(timeout: .seconds(2), cancellable: false)
-            if let sftp {
+            for sftp in abandonedSFTP + (sftp.map { [$0] } ?? []) {
                 _ = try? await perform(operation) { libssh2_sftp_shutdown(sftp) }
-                self.sftp = nil
             }
+            sftp = nil
+            abandonedSFTP = []
             _ = try? await perform(operation) {
                 libssh2_session_disconnect_ex(
                     session, SSH_DISCONNECT_BY_APPLICATION, "Flotilla is done", "")

@@ -166,7 +166,9 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
                     for interest in waiter.interests {
                         eventsByFD[interest.fd, default: 0] |= interest.events
                     }
-                    if let deadline = waiter.deadline, deadline < nearest ?? deadline + .seconds(1) {
+                    if let deadline = waiter.deadline,
+                        nearest.map({ deadline < $0 }) ?? true
+                    {
                         nearest = deadline
                     }
                 }

@@ -21,7 +21,8 @@ final class JumpBridge: Sendable {
     static func open(
         through jump: Session, to endpoint: Endpoint, alias: String, timeout: Duration
     ) async throws(SSHError) -> (JumpBridge, Int32) {
-        let channel = try await jump.connection.openTunnel(to: endpoint, for: alias, timeout: timeout)
+        let channel = try await jump.connection.openTunnel(
+            to: endpoint, for: alias, timeout: timeout)
         var pair: [Int32] = [0, 0]
         let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
             | Int32(SOCK_CLOEXEC.rawValue)
@@ -106,7 +107,9 @@ extension Connection {
                 }
             }
             if !toSocket.isEmpty {
-                let count = toSocket.withUnsafeBytes { Glibc.write(socket, $0.baseAddress, $0.count) }
+                let count = toSocket.withUnsafeBytes {
+                    Glibc.write(socket, $0.baseAddress, $0.count)
+                }
                 if count > 0 {
                     toSocket.removeFirst(count)
                     progressed = true
@@ -120,7 +123,9 @@ extension Connection {
             }
 
             if toChannel.count < limit && !socketEnded {
-                let count = buffer.withUnsafeMutableBytes { Glibc.read(socket, $0.baseAddress, $0.count) }
+                let count = buffer.withUnsafeMutableBytes {
+                    Glibc.read(socket, $0.baseAddress, $0.count)
+                }
                 if count > 0 {
                     toChannel.append(contentsOf: buffer[..<count])
                     progressed = true

@@ -46,7 +46,8 @@ public final class Session: Sendable {
             loop: EventLoop.next(), handle: handle, alias: options.alias,
             endpoint: options.endpoint, user: options.user)
         do {
-            let hostKey = try await connection.establish(options, verifier: verifier, bridge: bridge)
+            let hostKey = try await connection.establish(
+                options, verifier: verifier, bridge: bridge)
             return Session(connection: connection, hostKey: hostKey)
         } catch {
             await connection.close()

@@ -42,7 +42,8 @@ final class SessionHandle: @unchecked Sendable {
         self.raw = raw
         self.socket = socket
         _ = libssh2_session_callback_set(
-            raw, LIBSSH2_CALLBACK_RECV, unsafeBitCast(countingReceive, to: UnsafeMutableRawPointer.self))
+            raw, LIBSSH2_CALLBACK_RECV,
+            unsafeBitCast(countingReceive, to: UnsafeMutableRawPointer.self))
         libssh2_session_set_blocking(raw, 0)
     }
 

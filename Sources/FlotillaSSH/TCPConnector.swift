@@ -98,7 +98,8 @@ struct TCPConnector {
     private func resolve() async throws(SSHError) -> [Address] {
         let host = endpoint.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let port = String(endpoint.port)
-        let result: Result<[Address], LookUpFailure> = await withCheckedContinuation { continuation in
+        let result: Result<[Address], LookUpFailure> = await withCheckedContinuation {
+            continuation in
             let thread = Thread {
                 continuation.resume(returning: Self.lookUp(host: host, port: port))
             }
@@ -135,7 +136,8 @@ struct TCPConnector {
             var storage = sockaddr_storage()
             withUnsafeMutableBytes(of: &storage) { target in
                 target.copyMemory(
-                    from: UnsafeRawBufferPointer(start: entry.ai_addr, count: Int(entry.ai_addrlen)))
+                    from: UnsafeRawBufferPointer(
+                        start: entry.ai_addr, count: Int(entry.ai_addrlen)))
             }
             addresses.append(
                 Address(family: entry.ai_family, storage: storage, length: entry.ai_addrlen))

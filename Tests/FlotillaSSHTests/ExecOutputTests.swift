@@ -28,7 +28,8 @@ struct ExecOutputTests {
                 #expect(stdout.count == 52_428_800)
                 // stderr is the file, then its hash on the last line.
                 #expect(stderr.count == 52_428_800 + 65)
-                let remoteHash = try await run(session, "sha256sum \(dir)/big.bin | cut -c1-64").stdout
+                let remoteHash = try await run(session, "sha256sum \(dir)/big.bin | cut -c1-64")
+                    .stdout
                 #expect(stdout.hash + "\n" == remoteHash)
                 _ = try await run(session, "rm -rf \(dir)")
             }

@@ -7,6 +7,9 @@ import Testing
 
 @Suite("Ending remote commands")
 struct ExecTerminationTests {
+    /// Hosts share users across fleets: a number no other test run uses marks our processes.
+    private func uniqueTag() -> Int { Int.random(in: 10_000...99_999) * 10 }
+
     /// Whether any process of the login user still matches (the bracket keeps pgrep from
     /// finding the shell that runs it).
     private func stillRunning(_ session: Session, _ pattern: String) async throws -> Bool {
@@ -18,15 +21,16 @@ struct ExecTerminationTests {
     func timeoutTerminates() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
+                let tag = uniqueTag()
                 let started = ContinuousClock.now
                 let error = await failure {
                     _ = try await session.exec(
-                        "sleep 3171 & sleep 3172; wait", timeout: .seconds(1))
+                        "sleep \(tag)1 & sleep \(tag)2; wait", timeout: .seconds(1))
                 }
                 #expect(error?.code == .commandTimeout)
                 #expect(error?.message.contains("timeout of 1s") == true)
                 #expect(ContinuousClock.now - started < .seconds(15))
-                #expect(try await stillRunning(session, "slee[p] 317[12]") == false)
+                #expect(try await stillRunning(session, "slee[p] \(tag)[12]") == false)
                 // The session is still usable afterwards.
                 #expect(try await run(session, "echo ok").stdout == "ok\n")
             }
@@ -37,11 +41,12 @@ struct ExecTerminationTests {
     func cancellationTerminates() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
+                let tag = uniqueTag()
                 let task = Task {
-                    try await session.exec("sleep 3173 & sleep 3174; wait")
+                    try await session.exec("sleep \(tag)3 & sleep \(tag)4; wait")
                 }
                 try await Task.sleep(for: .seconds(1))
-                #expect(try await stillRunning(session, "slee[p] 3173"))
+                #expect(try await stillRunning(session, "slee[p] \(tag)3"))
                 task.cancel()
                 let result = await task.result
                 guard case .failure(let error as SSHError) = result else {
@@ -49,7 +54,7 @@ struct ExecTerminationTests {
                     return
                 }
                 #expect(error.code == .cancelled)
-                #expect(try await stillRunning(session, "slee[p] 317[34]") == false)
+                #expect(try await stillRunning(session, "slee[p] \(tag)[34]") == false)
             }
         }
     }
@@ -58,14 +63,15 @@ struct ExecTerminationTests {
     func stubbornCommandIsKilled() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
+                let tag = uniqueTag()
                 let started = ContinuousClock.now
                 let error = await failure {
                     _ = try await session.exec(
-                        "trap '' TERM; sleep 3175 & wait", timeout: .milliseconds(500))
+                        "trap '' TERM; sleep \(tag)5 & wait", timeout: .milliseconds(500))
                 }
                 #expect(error?.code == .commandTimeout)
                 #expect(ContinuousClock.now - started < .seconds(20))
-                #expect(try await stillRunning(session, "slee[p] 3175") == false)
+                #expect(try await stillRunning(session, "slee[p] \(tag)5") == false)
             }
         }
     }

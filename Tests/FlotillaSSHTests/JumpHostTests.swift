@@ -22,7 +22,8 @@ struct JumpHostTests {
                 // Bulk data both ways through the tunnel.
                 let payload = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
                 let outcome = try await inner.upload(
-                    UploadRequest(contents: .bytes(payload), remotePath: "~/\(dir)/p.bin", mode: 0o644))
+                    UploadRequest(
+                        contents: .bytes(payload), remotePath: "~/\(dir)/p.bin", mode: 0o644))
                 #expect(outcome == .written(bytes: payload.count))
                 #expect(try await inner.download("~/\(dir)/p.bin") == payload)
                 _ = try await run(inner, "rm -rf \(dir)")

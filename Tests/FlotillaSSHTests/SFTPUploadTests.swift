@@ -31,7 +31,9 @@ struct SFTPUploadTests {
                 }
                 let secret = [UInt8](repeating: 0x53, count: 32 << 20)
                 let outcome = try await session.upload(
-                    UploadRequest(contents: .bytes(secret), remotePath: "~/\(dir)/vault/app.env", mode: 0o600))
+                    UploadRequest(
+                        contents: .bytes(secret), remotePath: "~/\(dir)/vault/app.env",
+                        mode: 0o600))
                 #expect(outcome == .written(bytes: secret.count))
                 let seen = try await watch.value.stdout.split(separator: "\n")
                 #expect(!seen.isEmpty, "the watcher never saw the temporary file")
@@ -39,7 +41,8 @@ struct SFTPUploadTests {
                 let info = try await session.stat("~/\(dir)/vault/app.env")
                 #expect(info?.mode == 0o600)
                 #expect(info?.size == UInt64(secret.count))
-                #expect(try await run(session, "ls -A \(dir)/vault").stdout == ".watching\napp.env\n")
+                let left = try await run(session, "ls -A \(dir)/vault").stdout
+                #expect(left == ".watching\napp.env\n")
                 _ = try await run(session, "rm -rf \(dir)")
             }
         }
@@ -50,9 +53,13 @@ struct SFTPUploadTests {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
                 let dir = try await scratchFolder(session)
-                _ = try await run(session, "cd \(dir); printf 'a much longer old text' > app.env; chmod 644 app.env")
+                _ = try await run(
+                    session, "cd \(dir); printf 'longer old text' > app.env; chmod 644 app.env"
+                )
                 let outcome = try await session.upload(
-                    UploadRequest(contents: .bytes(Array("new".utf8)), remotePath: "~/\(dir)/app.env", mode: 0o600))
+                    UploadRequest(
+                        contents: .bytes(Array("new".utf8)), remotePath: "~/\(dir)/app.env",
+                        mode: 0o600))
                 #expect(outcome == .written(bytes: 3))
                 #expect(try await session.stat("~/\(dir)/app.env")?.mode == 0o600)
                 #expect(try await session.download("~/\(dir)/app.env") == Array("new".utf8))
@@ -95,7 +102,8 @@ struct SFTPUploadTests {
                 let error = await failure { _ = try await session.upload(request) }
                 #expect(error?.code == .missingParent)
                 #expect(error?.message.hasPrefix(
-                    "parent folder \(home)/\(dir)/releases/2024-06-01 does not exist on t-1") == true)
+                    "parent folder \(home)/\(dir)/releases/2024-06-01 does not exist on t-1")
+                    == true)
                 #expect(try await run(session, "ls -A \(dir)").stdout.contains("releases") == false)
 
                 var withParents = request
@@ -112,7 +120,6 @@ struct SFTPUploadTests {
     func permissionDenied() async throws {
         try await withFleet { fleet in
             try await withSession(fleet) { (session: Session) async throws in
-                let dir = try await scratchFolder(session)
                 let request = UploadRequest(
                     contents: .bytes([1, 2, 3]), remotePath: "/etc/flotilla-test.conf", mode: 0o644)
                 let error = await failure { _ = try await session.upload(request) }

@@ -9,12 +9,13 @@ import FlotillaSandbox
 
 @Suite("Connection failures")
 struct SessionFailureTests {
-    /// A TCP listener that accepts (in the kernel) and never says anything.
+    /// A TCP listener that accepts (in the kernel) and never says anything. It listens on
+    /// 127.0.0.2, where no sandbox server listens, so no fleet can take its port.
     private func silentListener() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr("127.0.0.2")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafePointer(to: &address) {
@@ -29,8 +30,9 @@ struct SessionFailureTests {
 
     private func options(port: Int, alias: String) -> ConnectOptions {
         ConnectOptions(
-            alias: alias, endpoint: Endpoint(host: "127.0.0.1", port: port), user: "deploy",
-            identities: [], hostKeys: HostKeyPolicy(knownHostsFiles: ["/dev/null"]),
+            alias: alias, endpoint: Endpoint(host: "127.0.0.2", port: port), user: "deploy",
+            identities: [],
+            hostKeys: HostKeyPolicy(knownHostsFiles: ["/nonexistent/flotilla/known_hosts"]),
             connectTimeout: .seconds(2), handshakeTimeout: .seconds(2))
     }
 
@@ -39,10 +41,12 @@ struct SessionFailureTests {
         let listener = try silentListener()
         defer { close(listener.fd) }
         let started = ContinuousClock.now
-        let error = await failure { _ = try await Session.connect(options(port: listener.port, alias: "mute")) }
+        let error = await failure {
+            _ = try await Session.connect(options(port: listener.port, alias: "mute"))
+        }
         #expect(error?.code == .connectTimeout)
         #expect(error?.description.hasPrefix(
-            "mute (127.0.0.1:\(listener.port)): no SSH banner within 2s") == true)
+            "mute (127.0.0.2:\(listener.port)): no SSH banner within 2s") == true)
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
@@ -50,7 +54,9 @@ struct SessionFailureTests {
     func refused() async throws {
         let listener = try silentListener()
         close(listener.fd)
-        let error = await failure { _ = try await Session.connect(options(port: listener.port, alias: "down")) }
+        let error = await failure {
+            _ = try await Session.connect(options(port: listener.port, alias: "down"))
+        }
         #expect(error?.code == .connect)
         #expect(error?.message.contains("connection refused") == true)
         #expect(error?.message.contains("port \(listener.port)") == true)
@@ -69,7 +75,7 @@ struct SessionFailureTests {
         try await withFleet { fleet in
             let folder = try SandboxFleet.makeTemporaryFolder()
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            try keygen("ed25519", "\(folder)/stranger")
+            try await offPool { try keygen("ed25519", "\(folder)/stranger") }
             var options = connectOptions(fleet, fleet.hosts[0])
             options.identities = [.file(path: "\(folder)/stranger", passphrase: nil)]
             let error = await failure { _ = try await Session.connect(options) }
@@ -87,7 +93,7 @@ struct SessionFailureTests {
         try await withFleet { fleet in
             let folder = try SandboxFleet.makeTemporaryFolder()
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            try keygen("rsa", "\(folder)/id_rsa")
+            try await offPool { try keygen("rsa", "\(folder)/id_rsa") }
             let authorized = "\(fleet.folder)/authorized_keys"
             let rsaPublic = try String(contentsOfFile: "\(folder)/id_rsa.pub", encoding: .utf8)
             let handle = try #require(FileHandle(forWritingAtPath: authorized))
@@ -123,10 +129,10 @@ struct SessionFailureTests {
             defer { Task { await session.close() } }
             let running = Task { try await session.exec("sleep 60") }
             try await Task.sleep(for: .milliseconds(500))
-            try fleet.pause(host.name)
-            defer { try? fleet.resume(host.name) }
+            try await offPool { try fleet.pause(host.name) }
             let started = ContinuousClock.now
             let result = await running.result
+            try await offPool { try fleet.resume(host.name) }
             guard case .failure(let error as SSHError) = result else {
                 Issue.record("expected the connection to be lost, got \(result)")
                 return

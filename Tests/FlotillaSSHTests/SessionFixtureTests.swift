@@ -7,6 +7,19 @@ import Testing
 @testable import FlotillaSSH
 import FlotillaSandbox
 
+/// Runs blocking work (starting and stopping servers, scanning /proc, running programs) on a
+/// thread of its own: Swift's cooperative pool has one thread per core, and blocking it
+/// stalls every session of every test running at the same time.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let result = await withCheckedContinuation {
+        (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+        Thread.detachNewThread {
+            continuation.resume(returning: Result { try body() })
+        }
+    }
+    return try result.get()
+}
+
 /// Starts a fleet for one test and always stops it, also when the test fails.
 func withFleet<T: Sendable>(
     count: Int = 1, extraServerConfig: String = "", userPerHost: Bool = true,
@@ -15,7 +28,15 @@ func withFleet<T: Sendable>(
     let options = try SandboxOptions.temporary(
         count: count, namePrefix: "t-", userPerHost: userPerHost,
         extraServerConfig: extraServerConfig)
-    return try await SandboxFleet.withFleet(options, body)
+    let fleet = try await SandboxFleet.start(options)
+    do {
+        let value = try await body(fleet)
+        try await offPool { fleet.down() }
+        return value
+    } catch {
+        try await offPool { fleet.down() }
+        throw error
+    }
 }
 
 func connectOptions(
