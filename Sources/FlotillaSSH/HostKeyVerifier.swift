@@ -27,6 +27,11 @@ struct HostKeyVerifier: Sendable {
         self.alias = alias
         self.endpoint = endpoint
         var sources: [KnownHostsFile] = []
+        // A pin decides alone: a damaged known_hosts must not stop a pinned host.
+        if policy.fingerprint != nil {
+            self.sources = []
+            return
+        }
         do {
             for file in policy.knownHostsFiles {
                 sources.append(try KnownHostsFile.read(path: Self.expandingHome(file)))
@@ -57,26 +62,25 @@ struct HostKeyVerifier: Sendable {
     }
 
     /// Host-key algorithms to offer, best first: the types recorded for this host, then the
-    /// rest of `supported`, so a host recorded only with its ed25519 key is matched (R08).
+    /// rest of `supported` in libssh2's order, so a host recorded only with its ed25519 key
+    /// is matched (R08). With nothing recorded (an unknown or pinned host), OpenSSH's own
+    /// order: the key shown for an unknown host is then the one a pin is checked against.
     func preferredAlgorithms(supported: [String]) -> [String] {
-        // A pin names one key without its type: ask for the key most hosts are pinned
-        // by, in OpenSSH's own order, so the pin and the presented key agree.
-        if policy.fingerprint != nil {
-            let first = Self.openSSHOrder.filter(supported.contains)
-            return first + supported.filter { !first.contains($0) }
-        }
         var preferred: [String] = []
-        for entry in entries where entry.marker == .none {
-            // A recorded RSA key is the same key under every RSA signature algorithm;
-            // the SHA-2 ones are the ones modern servers accept.
-            let algorithms =
-                entry.keyType == "ssh-rsa"
-                ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [entry.keyType]
-            for algorithm in algorithms
-            where supported.contains(algorithm) && !preferred.contains(algorithm) {
-                preferred.append(algorithm)
+        if policy.fingerprint == nil {
+            for entry in entries where entry.marker == .none {
+                // A recorded RSA key is the same key under every RSA signature algorithm;
+                // the SHA-2 ones are the ones modern servers accept.
+                let algorithms =
+                    entry.keyType == "ssh-rsa"
+                    ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [entry.keyType]
+                for algorithm in algorithms
+                where supported.contains(algorithm) && !preferred.contains(algorithm) {
+                    preferred.append(algorithm)
+                }
             }
         }
+        if preferred.isEmpty { preferred = Self.openSSHOrder.filter(supported.contains) }
         return preferred + supported.filter { !preferred.contains($0) }
     }
 

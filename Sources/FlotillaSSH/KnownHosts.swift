@@ -40,7 +40,9 @@ public enum KnownHosts {
     {
         let path = HostKeyVerifier.expandingHome(file)
         let type = SSHWireReader.keyType(ofBlob: key.blob) ?? key.type
-        let line = "\(endpoint.knownHostsName) \(type) \(Data(key.blob).base64EncodedString())\n"
+        // OpenSSH compares and writes host names in lower case.
+        let name = endpoint.knownHostsName.lowercased()
+        let line = "\(name) \(type) \(Data(key.blob).base64EncodedString())\n"
         func failure(_ what: String) -> SSHError {
             SSHError(
                 .knownHostsInvalid, endpoint: endpoint,

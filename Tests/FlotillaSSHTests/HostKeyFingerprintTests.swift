@@ -57,8 +57,20 @@ func runProgram(_ path: String, _ arguments: [String], input: String? = nil) thr
         status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
 
+/// One folder per test process for generated keys and known_hosts files, removed when
+/// the process exits, so runs leave nothing behind in the temporary folder.
+private let fixtureRoot: String = {
+    var base = NSTemporaryDirectory()
+    while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
+    var template = Array("\(base)/flotilla-keys-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { return base }
+    atexit { try? FileManager.default.removeItem(atPath: fixtureRoot) }
+    return String(cString: made)
+}()
+
+/// A new private folder for one test.
 func temporaryFolder() throws -> String {
-    var template = Array("\(NSTemporaryDirectory())/flotilla-keys-XXXXXX".utf8CString)
+    var template = Array("\(fixtureRoot)/XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
     return String(cString: made)
 }

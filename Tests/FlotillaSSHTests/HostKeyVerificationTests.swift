@@ -35,6 +35,11 @@ struct HostKeyVerificationTests {
             toFile: file, atomically: true, encoding: .utf8)
         let check = try verifier(file: file, fingerprint: key.info.fingerprint)
         #expect(try check.verify(key.info) == .matchedPin)
+
+        // known_hosts is not even read: a damaged one does not stop a pinned host.
+        try "not a known_hosts line\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let damaged = try verifier(file: file, fingerprint: key.info.fingerprint)
+        #expect(try damaged.verify(key.info) == .matchedPin)
     }
 
     @Test("A pinned fingerprint that differs refuses with both fingerprints")
@@ -150,7 +155,7 @@ struct HostKeyVerificationTests {
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         try "# no newline".write(toFile: file, atomically: true, encoding: .utf8)
-        try KnownHosts.record(key.info, for: Endpoint(host: "2001:db8::10"), in: file)
+        try KnownHosts.record(key.info, for: Endpoint(host: "2001:DB8::10"), in: file)
         #expect(try String(contentsOfFile: file, encoding: .utf8)
             == "# no newline\n2001:db8::10 \(key.publicKey)\n")
         let status = try KnownHosts.status(

@@ -237,24 +237,31 @@ struct KnownHostsLookupTests {
                 policy: policy, alias: "a", endpoint: Endpoint(host: "h", port: port)
             ).preferredAlgorithms(supported: supported)
         }
-        #expect(try preferred(keys.fill("[h]:2222 KEY_A")) == [
-            "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "rsa-sha2-512",
+        #expect(try preferred(keys.fill("[h]:2222 KEY_C")) == [
+            "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ssh-ed25519", "rsa-sha2-512",
             "rsa-sha2-256", "ssh-rsa",
+        ])
+        #expect(try preferred(keys.fill("[h]:2222 KEY_A\n[h]:2222 KEY_C")).prefix(2) == [
+            "ssh-ed25519", "ecdsa-sha2-nistp256",
         ])
         let rsa = try KeyFixture.make("rsa")
         #expect(try preferred("[h]:2222 \(rsa.publicKey)").prefix(3) == [
             "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
         ])
-        #expect(try preferred(keys.fill("h KEY_A")) == supported)
-        #expect(try preferred(keys.fill("h KEY_A"), port: 22).first == "ssh-ed25519")
-        #expect(try preferred("[h]:2222 ssh-dss AAAAB3NzaC1kc3M=") == supported)
-
-        let pinned = try HostKeyVerifier(
-            policy: HostKeyPolicy(knownHostsFiles: [], fingerprint: "SHA256:x"), alias: "a",
-            endpoint: Endpoint(host: "h"))
-        #expect(pinned.preferredAlgorithms(supported: supported) == [
+        // Nothing usable recorded, or a pin: OpenSSH's order, so an unknown host shows the
+        // key a pin will later be checked against.
+        let openSSHOrder = [
             "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "rsa-sha2-512",
             "rsa-sha2-256", "ssh-rsa",
-        ])
+        ]
+        #expect(try preferred(keys.fill("h KEY_C")) == openSSHOrder)
+        #expect(try preferred(keys.fill("h KEY_C"), port: 22).first == "ecdsa-sha2-nistp256")
+        #expect(try preferred("[h]:2222 ssh-dss AAAAB3NzaC1kc3M=") == openSSHOrder)
+        let pinned = try HostKeyVerifier(
+            policy: HostKeyPolicy(
+                knownHostsFiles: [], knownHostsText: [("t", keys.fill("h KEY_C"))],
+                fingerprint: "SHA256:x"),
+            alias: "a", endpoint: Endpoint(host: "h"))
+        #expect(pinned.preferredAlgorithms(supported: supported) == openSSHOrder)
     }
 }

@@ -93,7 +93,8 @@ struct SandboxFleetTests {
         // SIGKILL: Process may start the client with SIGTERM blocked.
         defer { kill(client.processIdentifier, SIGKILL) }
         var connection: [pid_t] = []
-        for _ in 0..<200 where connection.count < 2 {
+        // A bound against hangs: a busy machine may take seconds to log in.
+        for _ in 0..<1200 where connection.count < 2 {
             connection = ProcessTable.descendants(of: host.pid)
             try await Task.sleep(for: .milliseconds(25))
         }
