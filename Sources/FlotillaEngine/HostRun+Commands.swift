@@ -41,7 +41,9 @@ extension HostRun {
                 return outcome
             }
             attempt += 1
-            hub.note(name, "retrying \(step.displayName) in \(step.delay) (attempt \(attempt + 1))")
+            hub.note(
+                name, "retrying \(step.displayName) in \(Self.words(step.delay))"
+                    + " (attempt \(attempt + 1))")
             do {
                 try await Task.sleep(for: step.delay)
             } catch {
@@ -264,6 +266,7 @@ extension HostRun {
 
     static func words(_ duration: Duration) -> String {
         let seconds = Int(duration.components.seconds)
+        if seconds == 0 { return "\(duration.components.attoseconds / 1_000_000_000_000_000)ms" }
         if seconds >= 3600, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
         if seconds >= 60, seconds % 60 == 0 { return "\(seconds / 60)m" }
         return "\(seconds)s"

@@ -14,7 +14,7 @@ actor HostRun {
 
     var connection: (any HostConnection)?
     var home = ""
-    var lock: HostLock
+    let lock: HostLock
     private var lockHeld = false
     private var stageRecords: [RunRecord.StageRecord] = []
     private var summary: HostSummary
@@ -80,7 +80,8 @@ actor HostRun {
         let program = RemoteProgram(
             payload: lock.acquireProgram(tempFolder: tempFolder, lock: context.takesLock))
         do {
-            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            let result = try await RemoteRun.run(
+                program, on: connection, capture: true, channelTimeout: .seconds(60))
             let lines = String(decoding: result.stdout, as: UTF8.self)
                 .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             guard result.status.succeeded, let first = lines.first, !first.isEmpty else {
@@ -105,6 +106,7 @@ actor HostRun {
                 stop(.interrupted, .interrupted, "interrupted while connecting")
             } else {
                 summary.unreachable += 1
+                hub.emit(name, .unreachable(message: error.description))
                 stop(.unreachable, Self.exitClass(of: error), error.description)
             }
             return false

@@ -131,12 +131,13 @@ import Testing
     }
 
     @Test func aTimeoutEndsTheCommandAndExitsFour() async throws {
-        var step = run("sleep 30")
+        var step = run("sleep 120")
         step.timeout = .seconds(1)
         let clock = ContinuousClock()
         let start = clock.now
         let (status, message, outcome, _, _) = try await outcome(of: step)
-        #expect(clock.now - start < .seconds(10))
+        // Far below the 120s the command would take, even on a busy machine.
+        #expect(clock.now - start < .seconds(60))
         #expect(status == .failed)
         #expect(message == "timed out after 1s; the command was terminated")
         #expect(outcome.exitCode == 4)
@@ -163,5 +164,25 @@ import Testing
         #expect(lines.map(\.1) == [false, false, false, true])
         #expect(log.contains("out| line2\n"))
         #expect(log.contains("out| tail-without-newline [no newline]\n"))
+    }
+
+    @Test func aScriptIsUploadedRunWithItsArgumentsAndRemoved() async throws {
+        let fleet = try TestFleet(count: 1)
+        defer { fleet.remove() }
+        let body = "#!/bin/sh\necho \"args: $1 $2\"\necho \"from $0\" >&2\n"
+        let script = step(
+            .script(localPath: "files/check.sh", contents: Array(body.utf8), args: "one 'two'"),
+            name: "script")
+        let sink = EventLog()
+        let outcome = await fleet.run(fleet.plans([("s", { _ in [script] })]), sink: sink)
+        #expect(outcome.exitCode == 0)
+        let lines = sink.output(of: "web-1")
+        #expect(lines.first == "args: one two")
+        let path = try #require(lines.last?.dropFirst("from ".count))
+        #expect(path.hasPrefix(fleet.home("web-1") + "/.flotilla/tmp/"))
+        #expect(!FileManager.default.fileExists(atPath: String(path)))
+        let temp = try FileManager.default.contentsOfDirectory(
+            atPath: fleet.home("web-1") + "/.flotilla/tmp")
+        #expect(temp.isEmpty)
     }
 }

@@ -13,13 +13,24 @@ struct SandboxRun {
     let fleet: SandboxFleet
     let inventory: Inventory
 
+    /// `prefix` names the hosts, and so their Unix users, which fleets with the same names
+    /// share: each test uses its own, and starts from a home without earlier runs' files.
     static func with(
-        count: Int, _ body: (SandboxRun) async throws -> Void
+        prefix: String, count: Int, _ body: (SandboxRun) async throws -> Void
     ) async throws {
-        let options = try SandboxOptions.temporary(count: count, namePrefix: "e-")
+        let options = try SandboxOptions.temporary(count: count, namePrefix: prefix)
         try await SandboxFleet.withFleet(options) { fleet in
+            for host in fleet.hosts { emptyHome(host.home) }
             let inventory = try Inventory.load(files: [fleet.inventoryPath], sshConfig: nil)
             try await body(SandboxRun(fleet: fleet, inventory: inventory))
+        }
+    }
+
+    private static func emptyHome(_ home: String) {
+        let keep: Set = [".bashrc", ".profile", ".bash_logout"]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: home)) ?? []
+        for entry in entries where !keep.contains(entry) {
+            try? FileManager.default.removeItem(atPath: home + "/" + entry)
         }
     }
 
@@ -65,7 +76,7 @@ struct SandboxRun {
 
 @Suite(.serialized) struct SandboxRunTests {
     @Test func aHostFailingInStageTwoStopsThereWhileFourOthersFinish() async throws {
-        try await SandboxRun.with(count: 5) { sandbox in
+        try await SandboxRun.with(prefix: "ra-", count: 5) { sandbox in
             let outcome = try await sandbox.run("""
                 name: three stages
                 hosts: all
@@ -78,7 +89,7 @@ struct SandboxRun {
                       - name: deploy the app
                         run: |
                           echo deploying {{ host.name }}
-                          test "{{ host.name }}" != e-3
+                          test "{{ host.name }}" != ra-3
                           echo deployed > ~/stage2
                   - name: finish
                     steps:
@@ -88,24 +99,24 @@ struct SandboxRun {
             for name in sandbox.names {
                 let home = sandbox.home(name)
                 #expect(read(home + "/stage1") == "prepared\n")
-                #expect(read(home + "/stage3") == (name == "e-3" ? nil : "finished\n"))
+                #expect(read(home + "/stage3") == (name == "ra-3" ? nil : "finished\n"))
             }
-            let failed = try #require(outcome.summaries.first { $0.host == "e-3" })
+            let failed = try #require(outcome.summaries.first { $0.host == "ra-3" })
             #expect(failed.failure == "deploy the app: line 2 failed (exit 1):"
-                + " test \"e-3\" != e-3")
+                + " test \"ra-3\" != ra-3")
             #expect(failed.changed == 1 && failed.failed == 1)
             let record = try RunRecord.decode(
                 Data(contentsOf: URL(fileURLWithPath: outcome.runFolder + "/run.json")))
             #expect(record.hosts.map(\.summary) == outcome.summaries)
             #expect(record.hosts.map(\.status)
                 == [.finished, .finished, .failed, .finished, .finished])
-            let log = try #require(read(outcome.runFolder + "/e-2.log"))
-            #expect(log.contains("out| deploying e-2\n"))
+            let log = try #require(read(outcome.runFolder + "/ra-2.log"))
+            #expect(log.contains("out| deploying ra-2\n"))
         }
     }
 
     @Test func filesOverSSHAreIdempotentAndCheckModeTouchesNothing() async throws {
-        try await SandboxRun.with(count: 2) { sandbox in
+        try await SandboxRun.with(prefix: "rb-", count: 2) { sandbox in
             try "conf for {{ host.name }}\n".write(
                 toFile: sandbox.fleet.folder + "/app.conf", atomically: true, encoding: .utf8)
             let yaml = """
@@ -126,12 +137,12 @@ struct SandboxRun {
             let dry = try await sandbox.run(yaml, options: check)
             #expect(dry.exitCode == 0)
             #expect(dry.summaries.map(\.changed) == [2, 2])
-            #expect(read(sandbox.home("e-1") + "/app.conf") == nil)
+            #expect(read(sandbox.home("rb-1") + "/app.conf") == nil)
 
             let first = try await sandbox.run(yaml)
             #expect(first.exitCode == 0)
             #expect(first.summaries.map(\.changed) == [2, 2])
-            #expect(read(sandbox.home("e-2") + "/app.conf") == "conf for e-2\n")
+            #expect(read(sandbox.home("rb-2") + "/app.conf") == "conf for rb-2\n")
 
             let second = try await sandbox.run(yaml)
             #expect(second.summaries.map(\.ok) == [2, 2])
@@ -140,7 +151,7 @@ struct SandboxRun {
     }
 
     @Test func anInterruptDuringALongStepLeavesNothingRunningAndExits130() async throws {
-        try await SandboxRun.with(count: 3) { sandbox in
+        try await SandboxRun.with(prefix: "rc-", count: 3) { sandbox in
             let seconds = 600 + Int.random(in: 1...999)
             let task = try sandbox.start("""
                 name: long
@@ -171,7 +182,7 @@ struct SandboxRun {
     }
 
     @Test func aSecretNeverReachesOutputLogsRecordsOrProcessArguments() async throws {
-        try await SandboxRun.with(count: 1) { sandbox in
+        try await SandboxRun.with(prefix: "rd-", count: 1) { sandbox in
             let secret = "Sandbox-Sekret-8812"
             let sink = EventLog()
             let task = try sandbox.start("""
@@ -203,13 +214,13 @@ struct SandboxRun {
             }
             #expect(!everything.contains(secret))
             #expect(!everything.contains(Data(secret.utf8).base64EncodedString()))
-            #expect(sink.output(of: "e-1").first == "token ********")
-            #expect(read(sandbox.home("e-1") + "/.env") == "TOKEN=\(secret)")
+            #expect(sink.output(of: "rd-1").first == "token ********")
+            #expect(read(sandbox.home("rd-1") + "/.env") == "TOKEN=\(secret)")
         }
     }
 
     @Test func becomeWritesARootOwnedFileThroughSudo() async throws {
-        try await SandboxRun.with(count: 1) { sandbox in
+        try await SandboxRun.with(prefix: "re-", count: 1) { sandbox in
             let target = "/tmp/flotilla-engine-become-\(UInt32.random(in: 0...UInt32.max))"
             defer { try? FileManager.default.removeItem(atPath: target) }
             let yaml = """
