@@ -6,12 +6,15 @@ import FlotillaSandbox
 enum Flotilla {
     static let version = "0.1.0"
 
-    static let commands: [String: any Command.Type] = [
-        "run": RunCommand.self, "exec": ExecCommand.self, "ping": PingCommand.self,
-        "hosts": HostsCommand.self, "validate": ValidateCommand.self,
-        "trust": TrustCommand.self, "sandbox": SandboxCommand.self,
-        "version": VersionCommand.self,
+    /// Every command, in the order help lists them.
+    static let commands: [any Command.Type] = [
+        RunCommand.self, ExecCommand.self, PingCommand.self, HostsCommand.self,
+        ValidateCommand.self, TrustCommand.self, SandboxCommand.self, VersionCommand.self,
     ]
+
+    static func command(named name: String) -> (any Command.Type)? {
+        commands.first { $0.spec.name == name }
+    }
 
     static func main(_ arguments: [String], environment: [String: String]) async -> Int32 {
         let out = TextOutput.standardOutput
@@ -57,7 +60,7 @@ enum Flotilla {
             break
         }
 
-        guard let command = commands[name] else {
+        guard let command = command(named: name) else {
             throw UsageError("unknown command '\(name)'", command: nil)
         }
         let parsed: ParsedArguments
@@ -84,7 +87,7 @@ enum Flotilla {
         case "--markdown":
             out.write(HelpText.renderMarkdown())
         case let name?:
-            guard let command = commands[name] else {
+            guard let command = command(named: name) else {
                 throw UsageError("unknown command '\(name)'", command: nil)
             }
             out.write(HelpText.render(command.spec))
@@ -95,7 +98,7 @@ enum Flotilla {
     /// The error, the usage, and where to read more.
     static func usageMessage(for error: UsageError) -> String {
         var lines = ["error: \(error.message)"]
-        if let name = error.command, let spec = commands[name]?.spec {
+        if let name = error.command, let spec = command(named: name)?.spec {
             lines += HelpText.usage(spec, label: "usage: ")
             lines.append("See 'flotilla \(name) --help'.")
         } else {

@@ -34,10 +34,11 @@ final class FlotillaProcess {
     private let stdoutURL: URL
     private let stderrURL: URL
 
-    /// Starts `flotilla ARGUMENTS`, or `executable ARGUMENTS` when one is given (`script`).
+    /// Starts `flotilla ARGUMENTS`, or `executable ARGUMENTS` when one is given (`script`),
+    /// with `input` on its standard input.
     init(
         _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil,
-        executable: URL? = nil
+        executable: URL? = nil, input: String? = nil
     ) throws {
         self.arguments = arguments
         scratch = FileManager.default.temporaryDirectory
@@ -57,10 +58,15 @@ final class FlotillaProcess {
         }
         process.environment = base.merging(environment) { $1 }
         process.currentDirectoryURL = folder ?? scratch
-        process.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
+        if let input {
+            try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
     }
 
     deinit {

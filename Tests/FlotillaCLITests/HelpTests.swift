@@ -4,7 +4,7 @@ import Testing
 @testable import flotilla
 
 @Suite struct HelpTests {
-    static let commands = CommandSpec.all.map(\.name)
+    static let commands = Flotilla.commands.map { $0.spec.name }
 
     @Test(arguments: commands)
     func everyCommandsHelpHasAnAbstractUsageOptionsAndAnExample(command: String) throws {

@@ -65,13 +65,39 @@ import Testing
             #expect(yes.stdout.contains("recorded in \(knownHosts)"))
             let again = try FlotillaProcess.run(["trust", "-i", inventory], in: folder.url)
             #expect(again.status == 0)
-            #expect(again.stdout.components(separatedBy: "already trusted").count == 3)
+            let keyLines = again.stdout.split(separator: "\n").filter { $0.contains("SHA256:") }
+            #expect(keyLines.count >= 2)
+            #expect(keyLines.allSatisfy { $0.hasSuffix("  already trusted") }, "\(keyLines)")
             let ping = try FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
             #expect(ping.status == 0, "\(ping.stdout)")
             #expect(ping.stdout.hasPrefix("host  address"))
             #expect(ping.stdout.split(separator: "\n").filter {
                 $0.hasPrefix("tr-") && $0.contains("  ok        ok  ")
             }.count == 2)
+        }
+    }
+
+    @Test func onATerminalTrustRecordsEachKeyOnlyWhenTheUserSaysYes() async throws {
+        try await CLIFleet.with(count: 1, prefix: "ask-") { fleet, folder in
+            let knownHosts = folder.path + "/known_hosts"
+            let inventory = try folder.write("inventory.yml", Self.inventory(
+                fleet, knownHosts: knownHosts))
+            let command = [FlotillaProcess.executable.path, "trust", "-i", inventory]
+                .joined(separator: " ")
+
+            // Yes to the first key, no (and then end of input) to every other.
+            let result = try FlotillaProcess(
+                ["-qfec", command, "/dev/null"], in: folder.url,
+                executable: URL(fileURLWithPath: "/usr/bin/script"), input: "y\nn\n"
+            ).wait(timeout: 60)
+
+            #expect(result.status == 0, "\(result.stdout)")
+            let questions = result.stdout.components(separatedBy: "? [y/N] ").count - 1
+            #expect(questions >= 2)
+            let recorded = try String(contentsOfFile: knownHosts, encoding: .utf8)
+                .split(separator: "\n")
+            #expect(recorded.count == 1)
+            #expect(recorded.first?.hasPrefix("[127.0.0.1]:\(fleet.hosts[0].port) ") == true)
         }
     }
 

@@ -128,10 +128,12 @@ extension CommandSpec {
             Option(short: "-y", long: "yes", help: "Record new keys without asking."),
             .help,
         ],
-        discussion: "New keys are recorded in the host's first known_hosts file after a "
-            + "y/N question on a terminal. A changed key is shown as CHANGED and never "
-            + "replaced; remove the old one with the ssh-keygen -R command shown. "
-            + "Exits 3 when a key is changed, refused or not recorded.",
+        discussion: "Every key type the host offers is shown. New keys are recorded in "
+            + "the host's first known_hosts file after a y/N question on a terminal. A "
+            + "changed key is shown as CHANGED and never replaced; remove the old one with "
+            + "the ssh-keygen -R command shown. Hosts behind a jump host are skipped: pin "
+            + "their fingerprint in the inventory instead. Exits 3 when a host is left "
+            + "without a trusted key, or has a changed or revoked one.",
         examples: [
             Example(
                 comment: "Trust web-1 after checking its fingerprint with the provider:",
@@ -173,7 +175,4 @@ extension CommandSpec {
         usage: ["flotilla version"],
         options: [.help],
         examples: [Example(comment: "Include this in bug reports:", command: "flotilla version")])
-
-    /// Every public command, in the order help lists them.
-    static let all: [CommandSpec] = [run, exec, ping, hosts, validate, trust, sandbox, version]
 }

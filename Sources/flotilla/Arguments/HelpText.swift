@@ -46,8 +46,9 @@ enum HelpText {
     static func renderTop() -> String {
         var lines = ["OVERVIEW: \(overview)", "", "USAGE: flotilla COMMAND [OPTIONS]", ""]
         lines.append("COMMANDS:")
-        let nameWidth = (CommandSpec.all.map(\.name.count).max() ?? 0) + 4
-        for spec in CommandSpec.all {
+        let specs = Flotilla.commands.map { $0.spec }
+        let nameWidth = (specs.map(\.name.count).max() ?? 0) + 4
+        for spec in specs {
             let label = "  " + spec.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
             lines += wrap(
                 spec.abstract, width: width, first: label,
@@ -68,7 +69,7 @@ enum HelpText {
 
             """
         text += "## flotilla\n\n```text\n\(renderTop())```\n"
-        for spec in CommandSpec.all {
+        for spec in Flotilla.commands.map({ $0.spec }) {
             text += "\n## flotilla \(spec.name)\n\n```text\n\(render(spec))```\n"
         }
         return text

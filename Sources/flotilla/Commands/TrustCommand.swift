@@ -28,55 +28,111 @@ struct TrustCommand: Command {
         }
     }
 
+    /// What became of one key the host presented.
+    enum KeyOutcome: Equatable {
+        /// Recorded now, or already recorded or pinned.
+        case trusted
+        /// Left alone: no consent, another fingerprint was named, or not the pinned key.
+        case notRecorded
+        /// Changed or revoked: the host is refused until a person looks.
+        case refused
+    }
+
+    /// Key types asked for one by one, so every key the host has is shown and a
+    /// fingerprint from the provider's console matches whichever type it is of.
+    static let algorithms = [
+        "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+        "rsa-sha2-512", "ssh-rsa",
+    ]
+
     func run() async throws -> Int32 {
         let inventory = try self.inventory.load()
         let hosts = try self.inventory.select(in: inventory)
         let out = TextOutput.standardOutput
         let interactive = isatty(STDIN_FILENO) == 1 && out.isTerminal
+        let probes = await Self.probe(hosts)
 
-        var trusted = true
+        var allTrusted = true
         for host in hosts {
             let endpoint = Endpoint(host: host.address, port: host.port)
             out.write(lines: ["\(host.name) (\(endpoint))"])
-            let keys: [HostKeyInfo]
-            do {
-                keys = try await Session.probeHostKeys(
-                    alias: host.name, endpoint: endpoint, timeout: host.connectTimeout)
-            } catch {
-                out.write(lines: ["  error: \(error)"])
-                trusted = false
+            // Known limit: key probing opens its own TCP connection and cannot go through
+            // a jump host; the help and docs/commands.md say what to do instead.
+            if let jump = host.jump {
+                out.write(lines: [
+                    "  skipped: reached through \(jump), and trust connects only directly;",
+                    "  pin its `fingerprint:` in the inventory, or add the line that",
+                    "  `ssh-keyscan -p \(host.port) \(host.address)` prints on \(jump)",
+                ])
+                allTrusted = false
                 continue
             }
-            for key in keys {
-                let ok = try decide(
-                    key, host: host, endpoint: endpoint, interactive: interactive, out: out)
-                trusted = trusted && ok
+            let keys: [HostKeyInfo]
+            switch probes[host.name]! {
+            case .success(let probed):
+                keys = probed
+            case .failure(let error):
+                out.write(lines: ["  error: \(error)"])
+                allTrusted = false
+                continue
             }
+            var outcomes: [KeyOutcome] = []
+            for key in keys {
+                outcomes.append(try decide(
+                    key, host: host, endpoint: endpoint, interactive: interactive, out: out))
+            }
+            // One trusted key is enough to connect; a changed one means someone must look.
+            allTrusted = allTrusted && outcomes.contains(.trusted)
+                && !outcomes.contains(.refused)
         }
-        return trusted ? 0 : 3
+        return allTrusted ? 0 : 3
     }
 
-    /// Shows one key and records it if allowed; true when the key ends up trusted.
+    /// Every host's keys, fetched in parallel; the questions come afterwards, in order.
+    private static func probe(
+        _ hosts: [InventoryHost]
+    ) async -> [String: Result<[HostKeyInfo], SSHError>] {
+        await withTaskGroup(of: (String, Result<[HostKeyInfo], SSHError>).self) { group in
+            for host in hosts where host.jump == nil {
+                group.addTask {
+                    let endpoint = Endpoint(host: host.address, port: host.port)
+                    do throws(SSHError) {
+                        let keys = try await Session.probeHostKeys(
+                            alias: host.name, endpoint: endpoint, algorithms: algorithms,
+                            timeout: host.connectTimeout)
+                        return (host.name, .success(keys))
+                    } catch {
+                        return (host.name, .failure(error))
+                    }
+                }
+            }
+            var results: [String: Result<[HostKeyInfo], SSHError>] = [:]
+            for await (name, result) in group { results[name] = result }
+            return results
+        }
+    }
+
+    /// Shows one key, and records it when allowed.
     private func decide(
         _ key: HostKeyInfo, host: InventoryHost, endpoint: Endpoint, interactive: Bool,
         out: TextOutput
-    ) throws -> Bool {
+    ) throws -> KeyOutcome {
         let head = "  \(key.type)  \(key.fingerprint)"
         if let pinned = host.fingerprint {
             let same = pinned == key.fingerprint
             out.write(lines: [head + (same ? "  matches the pinned fingerprint"
-                : "  CHANGED: the inventory pins \(pinned)")])
-            return same
+                : "  not the key the inventory pins; not used")])
+            return same ? .trusted : .notRecorded
         }
 
         let files = knownHostsFiles(of: host)
         switch try KnownHosts.status(of: key, for: endpoint, files: files) {
         case .matches:
             out.write(lines: [head + "  already trusted"])
-            return true
+            return .trusted
         case .revoked:
             out.write(lines: [head + "  REVOKED in known_hosts; not recorded"])
-            return false
+            return .refused
         case .changed(let recorded, let place):
             let file = files.first ?? "~/.ssh/known_hosts"
             out.write(lines: [
@@ -85,7 +141,7 @@ struct TrustCommand: Command {
                 "  owner, remove the old key, and run trust again:",
                 "    ssh-keygen -R '\(endpoint.knownHostsName)' -f \(file)",
             ])
-            return false
+            return .refused
         case .unknown:
             out.write(lines: [head + "  new"])
         }
@@ -97,13 +153,13 @@ struct TrustCommand: Command {
                 "  not recorded: this host's known_hosts comes from an environment variable;",
                 "  add this line to it:", "    \(line)",
             ])
-            return false
+            return .notRecorded
         }
         guard try confirmed(key, host: host, file: file, interactive: interactive, out: out)
-        else { return false }
+        else { return .notRecorded }
         try KnownHosts.record(key, for: endpoint, in: file)
         out.write(lines: ["  recorded in \(file)"])
-        return true
+        return .trusted
     }
 
     private func confirmed(
