@@ -38,6 +38,7 @@ let package = Package(
             dependencies: ["FlotillaEngine", "FlotillaConfig", "FlotillaSSH", "FlotillaSandbox"]),
         .testTarget(name: "FlotillaSandboxTests", dependencies: ["FlotillaSandbox"]),
         .testTarget(
-            name: "FlotillaCLITests", dependencies: ["flotilla", "FlotillaSandbox"]),
+            name: "FlotillaCLITests", dependencies: ["flotilla", "FlotillaSandbox"],
+            resources: [.copy("Rehearsal")]),
     ]
 )
