@@ -181,26 +181,6 @@ import Testing
         }
     }
 
-    /// What `scripts/demo.sh` runs: the demo playbook on a fresh fleet, twice.
-    @Test func theDemoPlaybookRunsOnASandboxAndASecondRunChangesNoFile() async throws {
-        try await CLIFleet.with(count: 2, prefix: "demo-") { fleet, folder in
-            let playbook = FlotillaProcess.packageRoot.appendingPathComponent(
-                "playbooks/demo.yml").path
-            // The sandbox users' homes outlive a fleet: a folder of this test's own.
-            let site = ["-e", "site_dir=~/demo-\(UUID().uuidString)"]
-            let first = try FlotillaProcess.run(
-                ["run", playbook, "-i", fleet.inventoryPath] + site, in: folder.url)
-            #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-            #expect(first.stdout.contains("demo-1 | changed deploy/write the page"))
-
-            let second = try FlotillaProcess.run(
-                ["run", playbook, "-i", fleet.inventoryPath] + site, in: folder.url)
-            #expect(second.status == 0)
-            #expect(second.stdout.contains("demo-1 | ok      deploy/write the page"))
-            #expect(second.stdout.split(separator: "\n").last?.hasPrefix("logs: ") == true)
-        }
-    }
-
     @Test func ctrlCInterruptsTheRunAndExits130() async throws {
         try await CLIFleet.with(count: 2, prefix: "int-") { fleet, folder in
             let playbook = try folder.write("long.yml", """
