@@ -26,7 +26,8 @@ extension HostRun {
         _ localPath: String, to target: String, _ step: ResolvedStep,
         on connection: any HostConnection
     ) async -> StepOutcome {
-        let path = localPath.hasPrefix("/") ? localPath : context.playbookFolder + "/" + localPath
+        // The loader already joined the playbook's folder to the path.
+        let path = localPath
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return StepOutcome(.failed, "local file \(path) is missing", exitClass: .badInput)

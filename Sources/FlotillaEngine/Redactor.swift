@@ -52,6 +52,13 @@ struct Redactor: Sendable {
         let data = Data(secret.utf8)
         let base64 = data.base64EncodedString()
         var forms = [secret, base64, base64.replacingOccurrences(of: "=", with: "")]
+        // A value read from a file usually ends in a newline that the output does not
+        // repeat: mask the value without it too, in every form.
+        let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed != secret, !trimmed.isEmpty {
+            let trimmedBase64 = Data(trimmed.utf8).base64EncodedString()
+            forms += [trimmed, trimmedBase64, trimmedBase64.replacingOccurrences(of: "=", with: "")]
+        }
         let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
         if let encoded = secret.addingPercentEncoding(withAllowedCharacters: unreserved) {
             forms.append(encoded)

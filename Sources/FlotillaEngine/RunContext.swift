@@ -20,6 +20,4 @@ struct RunContext: Sendable {
     /// With `--resume`: per host, the ids of the steps the previous run finished.
     let finishedSteps: [String: Set<String>]
     let resumedFrom: String?
-    /// The folder relative paths of local files are resolved against.
-    let playbookFolder: String
 }

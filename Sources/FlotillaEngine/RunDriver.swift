@@ -62,8 +62,7 @@ struct RunDriver: Sendable {
             becomePasswordName: becomeSecret,
             lockOwner: RunIdentity.operatorName(environment: environment),
             takesLock: takesLock, finishedSteps: resume?.finished ?? [:],
-            resumedFrom: resume?.runID,
-            playbookFolder: (playbookPath as NSString).deletingLastPathComponent)
+            resumedFrom: resume?.runID)
 
         var record = RunRecord(
             runID: runID, playbook: playbookPath, playbookName: playbook.name,

@@ -94,19 +94,11 @@ struct PlaybookRehearsalTests {
             }
             let logged = try Rehearsal.contents(of: logs)
 
-            // Marked once here; each block fails the test as soon as its bug is fixed, so the
-            // mark is removed with the bug.
-            withKnownIssue("The engine's Redactor misses a file: secret ending in a newline") {
-                #expect(!printed.contains(token))
-                #expect(!logged.contains(token))
-            }
+            #expect(!printed.contains(token))
+            #expect(!logged.contains(token))
             // scripts/demo.sh runs the demo by a relative path from the package folder.
-            try await withKnownIssue(
-                "The engine joins a relative playbook's folder to upload paths twice"
-            ) {
-                let run = try await flotilla(["run", "playbooks/demo.yml"] + plain)
-                #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
-            }
+            let run = try await flotilla(["run", "playbooks/demo.yml"] + plain)
+            #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         }
     }
 
