@@ -1,5 +1,5 @@
-// The public face of loading. Bodies marked "not built yet" are filled in by the loader; the
-// signatures are what the engine and the CLI build on.
+// The public face of loading: the signatures the engine and the CLI build on. The work is
+// done by InventoryLoader, PlaybookLoader, HostPattern, SecretResolver and PlanResolver.
 
 import Foundation
 
