@@ -26,7 +26,8 @@ struct RunDriver: Sendable {
         // Secrets first: nothing may be emitted before the redactor knows them.
         let becomeSecret = options.becomePassword ?? playbook.becomePassword
         let becomePassword = becomeSecret.flatMap { secrets.values[$0] }
-        var secretValues = Array(secrets.values.values)
+        // Each value, and each line and KEY=VALUE value of a multi-line one (a .env file).
+        var secretValues = secrets.redactionStrings
         if let becomePassword { secretValues.append(becomePassword) }
         secretValues += passphrases()
         let redactor = Redactor(secrets: secretValues)

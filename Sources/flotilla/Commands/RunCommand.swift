@@ -117,7 +117,8 @@ struct RunCommand: Command {
             playbook.secrets, relativeTo: folder.isEmpty ? "." : folder,
             environment: environment)
         let plans = try resolvePlans(
-            playbook: playbook, hosts: hosts, extraVars: extraVars, secrets: secrets)
+            playbook: playbook, hosts: hosts, extraVars: extraVars, secrets: secrets,
+            inventory: inventory)
         return Prepared(playbook: playbook, inventory: inventory, secrets: secrets, plans: plans)
     }
 }

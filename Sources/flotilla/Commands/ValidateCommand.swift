@@ -24,7 +24,8 @@ struct ValidateCommand: Command {
             standIns[declaration.name] = "<secret \(declaration.name)>"
         }
         _ = try resolvePlans(
-            playbook: playbook, hosts: hosts, extraVars: [:], secrets: Secrets(values: standIns))
+            playbook: playbook, hosts: hosts, extraVars: [:], secrets: Secrets(values: standIns),
+            inventory: inventory)
 
         let steps = playbook.stages.map(\.steps.count).reduce(0, +)
         TextOutput.standardOutput.write(lines: [
