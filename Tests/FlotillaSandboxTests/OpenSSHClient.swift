@@ -14,7 +14,7 @@ func sshArguments(_ fleet: SandboxFleet, _ host: SandboxHost, _ command: String)
     [
         "-i", fleet.identityFile, "-o", "UserKnownHostsFile=\(fleet.knownHostsFile)",
         "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes",
-        "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10",
+        "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=60",
         "-F", "/dev/null", "-p", "\(host.port)", "\(host.user)@\(host.address)", command,
     ]
 }
