@@ -25,7 +25,7 @@ struct SandboxFleetTests {
         let options = try SandboxOptions.temporary(count: 3, namePrefix: "fleet-login-")
         try await SandboxFleet.withFleet(options) { fleet in
             for host in fleet.hosts {
-                let result = try ssh(fleet, host, "id -un; echo $HOME")
+                let result = try await ssh(fleet, host, "id -un; echo $HOME")
                 #expect(result.status == 0, "\(host.name): \(result.output)")
                 #expect(result.output == "\(host.user)\n\(host.home)\n")
             }
@@ -147,13 +147,13 @@ struct SandboxFleetTests {
             let after = fleet.hosts[0]
             #expect(after.port == before.port)
             #expect(after.pid != 0 && after.pid != before.pid)
-            let login = try ssh(fleet, after, "true")
+            let login = try await ssh(fleet, after, "true")
             #expect(login.status == 0, "\(login.output)")
 
             try fleet.kill(before.name)
             #expect(!ProcessTable.isRunning(after.pid))
             try fleet.start(before.name)
-            let again = try ssh(fleet, fleet.hosts[0], "true")
+            let again = try await ssh(fleet, fleet.hosts[0], "true")
             #expect(again.status == 0, "\(again.output)")
         }
     }
@@ -176,7 +176,7 @@ struct SandboxFleetTests {
         try await SandboxFleet.withFleet(options) { fleet in
             for host in fleet.hosts {
                 #expect(host.user == "flotilla-\(host.name)")
-                let result = try ssh(fleet, host, "sudo -n id -un")
+                let result = try await ssh(fleet, host, "sudo -n id -un")
                 #expect(result.output == "root\n")
             }
         }
