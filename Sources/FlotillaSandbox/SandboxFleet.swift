@@ -141,11 +141,21 @@ public final class SandboxFleet: Sendable {
         let fleet = try await start(options)
         do {
             let value = try await body(fleet)
-            fleet.down()
+            await fleet.stopInBackground(keepingFolder: !options.removeFolderWhenDown)
             return value
         } catch {
-            fleet.down(keepingFolder: true)
+            await fleet.stopInBackground(keepingFolder: true)
             throw error
+        }
+    }
+
+    /// `down` on a thread of its own: stopping waits for processes to end.
+    private func stopInBackground(keepingFolder: Bool) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                self.down(keepingFolder: keepingFolder)
+                continuation.resume()
+            }
         }
     }
 

@@ -18,13 +18,13 @@ struct KeyFixture {
     /// Makes a key: `ed25519`, `ecdsa`, `rsa`; `format` is ssh-keygen's `-m`.
     static func make(
         _ type: String, passphrase: String = "", format: String? = nil
-    ) throws -> KeyFixture {
+    ) async throws -> KeyFixture {
         let folder = try temporaryFolder()
         let path = "\(folder)/id_\(type)"
         var arguments = ["-q", "-t", type, "-N", passphrase, "-C", "", "-f", path]
         if type == "rsa" { arguments += ["-b", "2048"] }
         if let format { arguments += ["-m", format] }
-        let result = try runProgram("/usr/bin/ssh-keygen", arguments)
+        let result = try await runProgram("/usr/bin/ssh-keygen", arguments)
         #expect(result.status == 0, "ssh-keygen: \(result.output)")
         let fields = try String(contentsOfFile: path + ".pub", encoding: .utf8)
             .split(separator: " ")
@@ -40,21 +40,31 @@ struct ProgramOutput {
     var output: String
 }
 
-func runProgram(_ path: String, _ arguments: [String], input: String? = nil) throws
-    -> ProgramOutput
-{
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProgramOutput(
-        status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+/// Runs a program on a thread of its own and waits for it without holding one of the
+/// few threads Swift's concurrency pool has: other tests in the process need them.
+func runProgram(_ path: String, _ arguments: [String]) async throws -> ProgramOutput {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            process.standardInput = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(returning: ProgramOutput(
+                status: process.terminationStatus,
+                output: String(decoding: data, as: UTF8.self)))
+        }
+    }
 }
 
 /// One folder per test process for generated keys and known_hosts files, removed when
@@ -80,9 +90,10 @@ struct HostKeyFingerprintTests {
     @Test("The SHA-256 fingerprint equals what ssh-keygen -lf prints", arguments: [
         "ed25519", "ecdsa", "rsa",
     ])
-    func fingerprintMatchesSSHKeygen(type: String) throws {
-        let key = try KeyFixture.make(type)
-        let listed = try runProgram("/usr/bin/ssh-keygen", ["-lf", key.privateKeyPath + ".pub"])
+    func fingerprintMatchesSSHKeygen(type: String) async throws {
+        let key = try await KeyFixture.make(type)
+        let listed = try await runProgram(
+            "/usr/bin/ssh-keygen", ["-lf", key.privateKeyPath + ".pub"])
         let expected = listed.output.split(separator: " ")[1]
         #expect(sha256Fingerprint(key.blob) == String(expected))
         #expect(!sha256Fingerprint(key.blob).hasSuffix("="))

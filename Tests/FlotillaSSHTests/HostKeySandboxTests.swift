@@ -53,7 +53,7 @@ struct HostKeySandboxTests {
             let accepted = await tryConnect(fleet, host, hostKeys: pinned)
             #expect(try accepted.get().fingerprint == ed25519.fingerprint)
 
-            let other = try KeyFixture.make("ed25519")
+            let other = try await KeyFixture.make("ed25519")
             let wrong = HostKeyPolicy(
                 knownHostsFiles: [empty], fingerprint: other.info.fingerprint)
             let refused = await tryConnect(fleet, host, hostKeys: wrong)
@@ -114,7 +114,7 @@ struct HostKeySandboxTests {
     func changedKey() async throws {
         try await withFleet { fleet in
             let host = fleet.hosts[0]
-            let stale = try KeyFixture.make("ed25519")
+            let stale = try await KeyFixture.make("ed25519")
             let file = try temporaryFolder() + "/known_hosts"
             let content = "[127.0.0.1]:\(host.port) \(stale.publicKey)\n"
             try write(content, to: file)
@@ -182,7 +182,7 @@ struct HostKeySandboxTests {
             let folder = try temporaryFolder()
             let hashed = "\(folder)/hashed"
             try write(try String(contentsOfFile: fleet.knownHostsFile, encoding: .utf8), to: hashed)
-            #expect(try runProgram("/usr/bin/ssh-keygen", ["-H", "-f", hashed]).status == 0)
+            #expect(try await runProgram("/usr/bin/ssh-keygen", ["-H", "-f", hashed]).status == 0)
             let result = await tryConnect(fleet, host, hostKeys: .init(knownHostsFiles: [hashed]))
             #expect((try? result.get()) != nil, "\(result)")
 
@@ -219,7 +219,7 @@ struct HostKeySandboxTests {
     func encryptedKey() async throws {
         try await withFleet { fleet in
             let host = fleet.hosts[0]
-            let key = try KeyFixture.make("ed25519", passphrase: "correct horse")
+            let key = try await KeyFixture.make("ed25519", passphrase: "correct horse")
             try fleet.authorize(publicKey: key.publicKey)
             let policy = HostKeyPolicy(knownHostsFiles: [fleet.knownHostsFile])
             func attempt(_ passphrase: String?) async -> Result<HostKeyInfo, SSHError> {
@@ -316,7 +316,7 @@ struct HostKeyAgentTests {
             #expect(error.code == .authenticationFailed)
             #expect(error.message.contains("ssh-agent"))
 
-            let key = try KeyFixture.make("ed25519")
+            let key = try await KeyFixture.make("ed25519")
             try fleet.authorize(publicKey: key.publicKey)
             let adding = Process()
             adding.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-add")

@@ -26,9 +26,9 @@ struct HostKeyVerificationTests {
     }
 
     @Test("A pinned fingerprint that matches accepts the key, whatever known_hosts says")
-    func pinnedMatch() throws {
-        let key = try KeyFixture.make("ed25519")
-        let other = try KeyFixture.make("ed25519")
+    func pinnedMatch() async throws {
+        let key = try await KeyFixture.make("ed25519")
+        let other = try await KeyFixture.make("ed25519")
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         try "[127.0.0.1]:2222 \(other.publicKey)\n".write(
@@ -43,8 +43,8 @@ struct HostKeyVerificationTests {
     }
 
     @Test("A pinned fingerprint that differs refuses with both fingerprints")
-    func pinnedMismatch() throws {
-        let key = try KeyFixture.make("ed25519")
+    func pinnedMismatch() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let pinned = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
         let error = refusal {
             try verifier(file: "/nonexistent/kh", fingerprint: pinned).verify(key.info)
@@ -60,9 +60,9 @@ struct HostKeyVerificationTests {
     }
 
     @Test("R09: a changed key names the file, line, both keys and the fix, and changes nothing")
-    func changedKey() throws {
-        let old = try KeyFixture.make("ed25519")
-        let new = try KeyFixture.make("ed25519")
+    func changedKey() async throws {
+        let old = try await KeyFixture.make("ed25519")
+        let new = try await KeyFixture.make("ed25519")
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         let content = "# fleet\n[127.0.0.1]:2222 \(old.publicKey)\n"
@@ -82,9 +82,9 @@ struct HostKeyVerificationTests {
     }
 
     @Test("R09: a key of a type not recorded is refused, saying another type is recorded")
-    func otherTypeRecorded() throws {
-        let recorded = try KeyFixture.make("ecdsa")
-        let presented = try KeyFixture.make("ed25519")
+    func otherTypeRecorded() async throws {
+        let recorded = try await KeyFixture.make("ecdsa")
+        let presented = try await KeyFixture.make("ed25519")
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         let content = "[127.0.0.1]:2222 \(recorded.publicKey)\n"
@@ -104,8 +104,8 @@ struct HostKeyVerificationTests {
     }
 
     @Test("A revoked key is refused, naming the line that revokes it")
-    func revokedKey() throws {
-        let key = try KeyFixture.make("ed25519")
+    func revokedKey() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         try "@revoked * \(key.publicKey)\n".write(toFile: file, atomically: true, encoding: .utf8)
@@ -117,9 +117,9 @@ struct HostKeyVerificationTests {
     }
 
     @Test("An unknown key under strict checking is refused with the ways to trust it")
-    func unknownStrict() throws {
-        let key = try KeyFixture.make("ed25519")
-        let other = try KeyFixture.make("ed25519")
+    func unknownStrict() async throws {
+        let key = try await KeyFixture.make("ed25519")
+        let other = try await KeyFixture.make("ed25519")
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         try "127.0.0.1 \(other.publicKey)\n".write(toFile: file, atomically: true, encoding: .utf8)
@@ -134,8 +134,8 @@ struct HostKeyVerificationTests {
     }
 
     @Test("Accept-new records [127.0.0.1]:PORT in a new 0600 file and then matches it")
-    func acceptNewRecords() throws {
-        let key = try KeyFixture.make("ed25519")
+    func acceptNewRecords() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let folder = try temporaryFolder()
         let file = "\(folder)/new/folder/known_hosts"
         let check = try verifier(file: file, mode: .acceptNew)
@@ -150,8 +150,8 @@ struct HostKeyVerificationTests {
     }
 
     @Test("Recording on port 22 writes the bare host, after a last line without newline")
-    func recordPort22() throws {
-        let key = try KeyFixture.make("ed25519")
+    func recordPort22() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         try "# no newline".write(toFile: file, atomically: true, encoding: .utf8)
@@ -164,10 +164,10 @@ struct HostKeyVerificationTests {
     }
 
     @Test("Status tells trust whether a key matches, changed, is unknown or revoked")
-    func statusForTrust() throws {
-        let a = try KeyFixture.make("ed25519")
-        let b = try KeyFixture.make("ed25519")
-        let c = try KeyFixture.make("ecdsa")
+    func statusForTrust() async throws {
+        let a = try await KeyFixture.make("ed25519")
+        let b = try await KeyFixture.make("ed25519")
+        let c = try await KeyFixture.make("ecdsa")
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         try "[h]:2022 \(a.publicKey)\n@revoked * \(c.publicKey)\n".write(
@@ -182,8 +182,8 @@ struct HostKeyVerificationTests {
     }
 
     @Test("Known_hosts text from an environment variable is read like a file")
-    func knownHostsFromEnvironment() throws {
-        let key = try KeyFixture.make("ed25519")
+    func knownHostsFromEnvironment() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let text = "\u{FEFF}[127.0.0.1]:2222 \(key.publicKey)\r\nbad line\r\n"
         let policy = HostKeyPolicy(
             knownHostsFiles: [], knownHostsText: [("env:KNOWN_HOSTS", text)])

@@ -42,8 +42,8 @@ struct LookupKeys {
     var b: KeyFixture
     var c: KeyFixture
 
-    static func make() throws -> LookupKeys {
-        LookupKeys(a: try .make("ed25519"), b: try .make("ed25519"), c: try .make("ecdsa"))
+    static func make() async throws -> LookupKeys {
+        await LookupKeys(a: try .make("ed25519"), b: try .make("ed25519"), c: try .make("ecdsa"))
     }
 
     func fill(_ text: String) -> String {
@@ -166,8 +166,8 @@ struct KnownHostsLookupTests {
     ]
 
     @Test("Looking up a host key in known_hosts", arguments: cases)
-    func lookupCase(_ scenario: LookupCase) throws {
-        let keys = try LookupKeys.make()
+    func lookupCase(_ scenario: LookupCase) async throws {
+        let keys = try await LookupKeys.make()
         let endpoint = Endpoint(host: scenario.host, port: scenario.port)
         let result = lookup(
             keys.fill(scenario.knownHosts), endpoint, keys.key(scenario.presented).info)
@@ -175,13 +175,13 @@ struct KnownHostsLookupTests {
     }
 
     @Test("Names hashed by ssh-keygen -H are found, with and without a port")
-    func hashedNames() throws {
-        let keys = try LookupKeys.make()
+    func hashedNames() async throws {
+        let keys = try await LookupKeys.make()
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         try keys.fill("[127.0.0.1]:2222 KEY_A\nhost1.example KEY_B\n")
             .write(toFile: file, atomically: true, encoding: .utf8)
-        let hashing = try runProgram("/usr/bin/ssh-keygen", ["-H", "-f", file])
+        let hashing = try await runProgram("/usr/bin/ssh-keygen", ["-H", "-f", file])
         #expect(hashing.status == 0, "\(hashing.output)")
         let hashed = try String(contentsOfFile: file, encoding: .utf8)
         #expect(hashed.hasPrefix("|1|") && !hashed.contains("127.0.0.1"))
@@ -199,7 +199,7 @@ struct KnownHostsLookupTests {
     }
 
     @Test("A missing known_hosts file is empty, not an error")
-    func missingFileIsEmpty() throws {
+    func missingFileIsEmpty() async throws {
         let policy = HostKeyPolicy(knownHostsFiles: ["/nonexistent/flotilla/known_hosts"])
         let verifier = try HostKeyVerifier(
             policy: policy, alias: "a", endpoint: Endpoint(host: "h"))
@@ -207,7 +207,7 @@ struct KnownHostsLookupTests {
     }
 
     @Test("A malformed line is reported with its file and line, and the alias")
-    func malformedLineMessage() throws {
+    func malformedLineMessage() async throws {
         let folder = try temporaryFolder()
         let file = "\(folder)/known_hosts"
         try "# ok\nhost1 ssh-ed25519\n".write(toFile: file, atomically: true, encoding: .utf8)
@@ -225,8 +225,8 @@ struct KnownHostsLookupTests {
     }
 
     @Test("Host-key algorithms put the recorded types first, then libssh2's order")
-    func preferredAlgorithms() throws {
-        let keys = try LookupKeys.make()
+    func preferredAlgorithms() async throws {
+        let keys = try await LookupKeys.make()
         let supported = [
             "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ssh-ed25519", "rsa-sha2-512",
             "rsa-sha2-256", "ssh-rsa",
@@ -244,7 +244,7 @@ struct KnownHostsLookupTests {
         #expect(try preferred(keys.fill("[h]:2222 KEY_A\n[h]:2222 KEY_C")).prefix(2) == [
             "ssh-ed25519", "ecdsa-sha2-nistp256",
         ])
-        let rsa = try KeyFixture.make("rsa")
+        let rsa = try await KeyFixture.make("rsa")
         #expect(try preferred("[h]:2222 \(rsa.publicKey)").prefix(3) == [
             "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
         ])

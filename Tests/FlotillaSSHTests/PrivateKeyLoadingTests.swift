@@ -19,8 +19,8 @@ struct PrivateKeyLoadingTests {
     }
 
     @Test("An ed25519 key file loads unchanged, with its type and public key")
-    func plainFile() throws {
-        let key = try KeyFixture.make("ed25519")
+    func plainFile() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let material = try PrivateKeyMaterial.load(
             .file(path: key.privateKeyPath, passphrase: nil))
         #expect(material.pem == Array(try text(key).utf8))
@@ -31,8 +31,8 @@ struct PrivateKeyLoadingTests {
     }
 
     @Test("R01: CRLF endings and a byte order mark are normalised to the same key")
-    func crlfAndBOM() throws {
-        let key = try KeyFixture.make("ed25519")
+    func crlfAndBOM() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let original = try text(key)
         let damaged = "\u{FEFF}" + original.replacingOccurrences(of: "\n", with: "\r\n")
         let material = try PrivateKeyMaterial.load(
@@ -44,8 +44,8 @@ struct PrivateKeyLoadingTests {
     }
 
     @Test("Surrounding whitespace is trimmed and a missing final newline added")
-    func whitespace() throws {
-        let key = try KeyFixture.make("ed25519")
+    func whitespace() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let original = try text(key)
         let padded = try PrivateKeyMaterial.load(
             .text(source: "env:K", key: "\n  " + original + "\n\n", passphrase: nil))
@@ -58,8 +58,8 @@ struct PrivateKeyLoadingTests {
     }
 
     @Test("A key whose line breaks became spaces is restored")
-    func spacesForLineBreaks() throws {
-        let key = try KeyFixture.make("ed25519")
+    func spacesForLineBreaks() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let original = try text(key)
         let oneLine = original.trimmingCharacters(in: .newlines)
             .replacingOccurrences(of: "\n", with: " ")
@@ -71,8 +71,8 @@ struct PrivateKeyLoadingTests {
     }
 
     @Test("Literal \\n sequences from a quoted variable become line breaks")
-    func literalNewlines() throws {
-        let key = try KeyFixture.make("ed25519")
+    func literalNewlines() async throws {
+        let key = try await KeyFixture.make("ed25519")
         let original = try text(key)
         let escaped = original.replacingOccurrences(of: "\n", with: "\\n")
         let material = try PrivateKeyMaterial.load(
@@ -84,8 +84,8 @@ struct PrivateKeyLoadingTests {
         ("rsa", "PEM", "ssh-rsa"), ("ecdsa", "PEM", "ecdsa-sha2-nistp256"),
         ("ecdsa", "PKCS8", "ecdsa-sha2-nistp256"), ("rsa", "PKCS8", "ssh-rsa"),
     ])
-    func pemTypes(type: String, format: String, expected: String) throws {
-        let key = try KeyFixture.make(type, format: format)
+    func pemTypes(type: String, format: String, expected: String) async throws {
+        let key = try await KeyFixture.make(type, format: format)
         let material = try PrivateKeyMaterial.load(
             .file(path: key.privateKeyPath, passphrase: nil))
         #expect(material.keyType == expected)
@@ -108,8 +108,8 @@ struct PrivateKeyLoadingTests {
             ("damaged", "the text between its BEGIN and END lines is not valid base64; copy "
                 + "the key again"),
         ])
-    func recognisedMistakes(kind: String, problem: String) throws {
-        let key = try KeyFixture.make("ed25519")
+    func recognisedMistakes(kind: String, problem: String) async throws {
+        let key = try await KeyFixture.make("ed25519")
         let original = try text(key)
         let lines = original.split(separator: "\n")
         let value: String
@@ -130,8 +130,8 @@ struct PrivateKeyLoadingTests {
     }
 
     @Test("An encrypted key needs a passphrase and loads with one", arguments: ["", "PEM"])
-    func encryptedKey(format: String) throws {
-        let key = try KeyFixture.make(
+    func encryptedKey(format: String) async throws {
+        let key = try await KeyFixture.make(
             format.isEmpty ? "ed25519" : "rsa", passphrase: "correct horse",
             format: format.isEmpty ? nil : format)
         let error = refusal(.file(path: key.privateKeyPath, passphrase: nil))

@@ -14,24 +14,39 @@ func sshArguments(_ fleet: SandboxFleet, _ host: SandboxHost, _ command: String)
     [
         "-i", fleet.identityFile, "-o", "UserKnownHostsFile=\(fleet.knownHostsFile)",
         "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes",
-        "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10",
+        "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=60",
         "-F", "/dev/null", "-p", "\(host.port)", "\(host.user)@\(host.address)", command,
     ]
 }
 
-/// Runs `command` on the host with strict host key checking and returns its output.
-func ssh(_ fleet: SandboxFleet, _ host: SandboxHost, _ command: String) throws -> ProgramResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
-    process.arguments = sshArguments(fleet, host, command)
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProgramResult(
-        status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+/// Runs `command` on the host with strict host key checking and returns its output. The
+/// client is waited for on a thread of its own, not on Swift's small concurrency pool.
+func ssh(_ fleet: SandboxFleet, _ host: SandboxHost, _ command: String) async throws
+    -> ProgramResult
+{
+    let arguments = sshArguments(fleet, host, command)
+    return try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            process.standardInput = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(returning: ProgramResult(
+                status: process.terminationStatus,
+                output: String(decoding: data, as: UTF8.self)))
+        }
+    }
 }
 
 /// Starts a long session in the background.
@@ -41,6 +56,7 @@ func startSSH(_ fleet: SandboxFleet, _ host: SandboxHost, _ command: String) thr
     process.arguments = sshArguments(fleet, host, command)
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
     try process.run()
     return process
 }
