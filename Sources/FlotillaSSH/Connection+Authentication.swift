@@ -31,6 +31,7 @@ extension Connection {
         var tried: [String] = []
         var triedRSA = false
         var unreadable: [SSHError] = []
+        var wrongPassphrase: [String] = []
         for identity in identities {
             switch identity {
             case .agent:
@@ -47,6 +48,14 @@ extension Connection {
                 }
                 if try await authenticate(with: material, operation: operation) { return }
                 tried.append(material.source)
+                // An encrypted key libssh2 could not unpack (-14, -16) was never offered:
+                // the passphrase is wrong, whatever the server would have said.
+                let code = LibSSH2Runtime.lastError(session).code
+                if material.isEncrypted,
+                    code == LIBSSH2_ERROR_PROTO || code == LIBSSH2_ERROR_FILE
+                {
+                    wrongPassphrase.append(material.source)
+                }
                 if material.keyType == "ssh-rsa"
                     || (material.keyType == nil && Self.looksLikeRSA(material.pem))
                 {
@@ -55,6 +64,14 @@ extension Connection {
             }
         }
         if tried.isEmpty, let first = unreadable.first { throw first }
+        if !wrongPassphrase.isEmpty, wrongPassphrase.count == tried.count {
+            throw SSHError(
+                .keyInvalid, alias: alias, endpoint: endpoint,
+                message: "the passphrase for \(wrongPassphrase.joined(separator: ", ")) is wrong:"
+                    + " the key could not be decrypted, so it was never offered to the server;"
+                    + " check the host's `passphrase` setting",
+                detail: "libssh2 \(LibSSH2Runtime.lastError(session).code)")
+        }
         throw authenticationFailed(
             methods: methods, tried: tried, unreadable: unreadable, triedRSA: triedRSA)
     }
