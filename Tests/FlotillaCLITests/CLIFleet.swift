@@ -8,11 +8,11 @@ enum CLIFleet {
     /// same time never share a host's home or lock.
     static func with<T: Sendable>(
         count: Int, prefix: String,
-        _ body: @Sendable (SandboxFleet, ScratchFolder) throws -> T
+        _ body: @Sendable (SandboxFleet, ScratchFolder) async throws -> T
     ) async throws -> T {
         let options = try SandboxOptions.temporary(count: count, namePrefix: prefix)
         let folder = try ScratchFolder()
         defer { folder.remove() }
-        return try await SandboxFleet.withFleet(options) { fleet in try body(fleet, folder) }
+        return try await SandboxFleet.withFleet(options) { fleet in try await body(fleet, folder) }
     }
 }

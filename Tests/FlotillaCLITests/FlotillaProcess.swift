@@ -1,7 +1,9 @@
 import Foundation
 
 /// Runs the built `flotilla` executable as a user would, and keeps what it printed.
-final class FlotillaProcess {
+/// Waiting happens on a thread of its own: a `flotilla` run lasts seconds, and holding one of
+/// the few threads of Swift's pool meanwhile would stall every other test in the process.
+final class FlotillaProcess: @unchecked Sendable {
     struct Result {
         var status: Int32
         var stdout: String
@@ -81,9 +83,20 @@ final class FlotillaProcess {
     static func run(
         _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil,
         timeout: TimeInterval = 60
-    ) throws -> Result {
-        try FlotillaProcess(arguments, environment: environment, in: folder)
-            .wait(timeout: timeout)
+    ) async throws -> Result {
+        try await offPool {
+            try FlotillaProcess(arguments, environment: environment, in: folder)
+                .waitBlocking(timeout: timeout)
+        }
+    }
+
+    /// Runs `body` on a new thread and waits for it without holding a thread of the pool.
+    static func offPool<T: Sendable>(
+        _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Swift.Result { try body() }) }
+        }
     }
 
     var stdout: String {
@@ -95,7 +108,15 @@ final class FlotillaProcess {
     }
 
     /// Waits until `condition` holds for what was printed so far.
-    func waitUntil(timeout: TimeInterval, _ condition: (String) -> Bool) throws {
+    func waitUntil(
+        timeout: TimeInterval, _ condition: @escaping @Sendable (String) -> Bool
+    ) async throws {
+        try await Self.offPool { try self.waitUntilBlocking(timeout: timeout, condition) }
+    }
+
+    private func waitUntilBlocking(
+        timeout: TimeInterval, _ condition: (String) -> Bool
+    ) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition(stdout) {
             guard Date() < deadline, process.isRunning else {
@@ -105,7 +126,11 @@ final class FlotillaProcess {
         }
     }
 
-    func wait(timeout: TimeInterval) throws -> Result {
+    func wait(timeout: TimeInterval) async throws -> Result {
+        try await Self.offPool { try self.waitBlocking(timeout: timeout) }
+    }
+
+    func waitBlocking(timeout: TimeInterval) throws -> Result {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)

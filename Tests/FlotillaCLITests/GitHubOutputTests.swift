@@ -5,7 +5,7 @@ import Testing
 @testable import flotilla
 
 @Suite struct GitHubOutputTests {
-    @Test func aFailedRunMasksFirstGroupsEachHostAnnotatesFailuresAndWritesTheSummary() throws {
+    @Test func aFailedRunMasksFirstGroupsEachHostAnnotatesFailuresAndWritesTheSummary() async throws {
         let summary = FileManager.default.temporaryDirectory
             .appendingPathComponent("flotilla-summary-\(UUID().uuidString).md").path
         defer { unlink(summary) }

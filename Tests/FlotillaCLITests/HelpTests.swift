@@ -7,8 +7,8 @@ import Testing
     static let commands = Flotilla.commands.map { $0.spec.name }
 
     @Test(arguments: commands)
-    func everyCommandsHelpHasAnAbstractUsageOptionsAndAnExample(command: String) throws {
-        let result = try FlotillaProcess.run([command, "--help"])
+    func everyCommandsHelpHasAnAbstractUsageOptionsAndAnExample(command: String) async throws {
+        let result = try await FlotillaProcess.run([command, "--help"])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("OVERVIEW: "))
         #expect(result.stdout.contains("\nUSAGE: flotilla \(command)"))
@@ -22,8 +22,8 @@ import Testing
 
     /// docs/commands.md cannot drift from --help: each help text is in it, verbatim.
     @Test(arguments: [[]] + commands.map { [$0] })
-    func theCommandReferenceHoldsEachHelpTextVerbatim(command: [String]) throws {
-        let help = try FlotillaProcess.run(command + ["--help"]).stdout
+    func theCommandReferenceHoldsEachHelpTextVerbatim(command: [String]) async throws {
+        let help = try await FlotillaProcess.run(command + ["--help"]).stdout
         let reference = try String(
             contentsOf: FlotillaProcess.packageRoot.appendingPathComponent("docs/commands.md"),
             encoding: .utf8)
@@ -46,24 +46,25 @@ import Testing
     ])
     func usageErrorsPrintTheErrorAndTheUsageAndExit2(
         arguments: [String], expected: String
-    ) throws {
-        let result = try FlotillaProcess.run(arguments, environment: ["FLOTILLA_INVENTORY": "x"])
+    ) async throws {
+        let result = try await FlotillaProcess.run(
+            arguments, environment: ["FLOTILLA_INVENTORY": "x"])
         #expect(result.status == 2)
         #expect(result.stderr.hasPrefix(expected))
         #expect(result.stderr.contains("See 'flotilla "))
         #expect(result.stdout.isEmpty)
     }
 
-    @Test func withoutAnyInventoryTheErrorSaysWhereOneCanComeFrom() throws {
-        let result = try FlotillaProcess.run(["hosts"])
+    @Test func withoutAnyInventoryTheErrorSaysWhereOneCanComeFrom() async throws {
+        let result = try await FlotillaProcess.run(["hosts"])
         #expect(result.status == 2)
         #expect(result.stderr ==
             "error: no inventory: pass -i FILE, set FLOTILLA_INVENTORY, or create "
                 + "inventory.yml in the current folder\n")
     }
 
-    @Test func versionNamesFlotillaAndLibssh2() throws {
-        let result = try FlotillaProcess.run(["version"])
+    @Test func versionNamesFlotillaAndLibssh2() async throws {
+        let result = try await FlotillaProcess.run(["version"])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("flotilla 0.1.0\nlibssh2 "))
     }

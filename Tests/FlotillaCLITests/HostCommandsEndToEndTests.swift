@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct HostCommandsEndToEndTests {
     @Test func execRunsTheCommandOnEveryHostAndShowsItsOutput() async throws {
         try await CLIFleet.with(count: 2, prefix: "ex-") { fleet, folder in
-            let result = try FlotillaProcess.run(
+            let result = try await FlotillaProcess.run(
                 ["exec", "-i", fleet.inventoryPath, "--output", "plain", "--",
                  "echo", "hello", "from", "'$USER'"],
                 in: folder.url)
@@ -15,7 +15,7 @@ import Testing
             #expect(lines.contains("ex-1 | hello from $USER"))
             #expect(lines.contains("ex-2 | hello from $USER"))
 
-            let failing = try FlotillaProcess.run(
+            let failing = try await FlotillaProcess.run(
                 ["exec", "-i", fleet.inventoryPath, "-l", "ex-2", "-q", "--", "exit 3"],
                 in: folder.url)
             #expect(failing.status == 1)
@@ -31,13 +31,13 @@ import Testing
                 fleet, knownHosts: knownHosts))
 
             // Unknown keys: ping refuses them, trust without consent records nothing.
-            let unknown = try FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
+            let unknown = try await FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
             #expect(unknown.status == 3)
             #expect(unknown.stdout.split(separator: "\n").filter {
                 $0.hasPrefix("tr-") && $0.contains("  unknown  ")
             }.count == 2)
 
-            let asked = try FlotillaProcess.run(["trust", "-i", inventory], in: folder.url)
+            let asked = try await FlotillaProcess.run(["trust", "-i", inventory], in: folder.url)
             #expect(asked.status == 3)
             #expect(asked.stdout.contains(
                 "not recorded: confirm on a terminal, or pass --yes or --fingerprint"))
@@ -47,28 +47,28 @@ import Testing
             let shown = asked.stdout.split(separator: "\n").first { $0.hasSuffix("  new") }!
             let fingerprint = String(shown.split(separator: " ")[1])
             #expect(fingerprint.hasPrefix("SHA256:"))
-            let pinnedOther = try FlotillaProcess.run(
+            let pinnedOther = try await FlotillaProcess.run(
                 ["trust", "-i", inventory, "-l", "tr-2", "--fingerprint", fingerprint],
                 in: folder.url)
             #expect(pinnedOther.status == 3)
             #expect(pinnedOther.stdout.contains("not recorded: it is not \(fingerprint)"))
-            let pinned = try FlotillaProcess.run(
+            let pinned = try await FlotillaProcess.run(
                 ["trust", "-i", inventory, "-l", "tr-1", "--fingerprint", fingerprint],
                 in: folder.url)
             #expect(pinned.status == 0, "\(pinned.stdout)")
             #expect(pinned.stdout.contains("recorded in \(knownHosts)"))
 
             // --yes records the rest; then everything is trusted and ping passes.
-            let yes = try FlotillaProcess.run(["trust", "-i", inventory, "--yes"], in: folder.url)
+            let yes = try await FlotillaProcess.run(["trust", "-i", inventory, "--yes"], in: folder.url)
             #expect(yes.status == 0)
             #expect(yes.stdout.contains("already trusted"))
             #expect(yes.stdout.contains("recorded in \(knownHosts)"))
-            let again = try FlotillaProcess.run(["trust", "-i", inventory], in: folder.url)
+            let again = try await FlotillaProcess.run(["trust", "-i", inventory], in: folder.url)
             #expect(again.status == 0)
             let keyLines = again.stdout.split(separator: "\n").filter { $0.contains("SHA256:") }
             #expect(keyLines.count >= 2)
             #expect(keyLines.allSatisfy { $0.hasSuffix("  already trusted") }, "\(keyLines)")
-            let ping = try FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
+            let ping = try await FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
             #expect(ping.status == 0, "\(ping.stdout)")
             #expect(ping.stdout.hasPrefix("host  address"))
             #expect(ping.stdout.split(separator: "\n").filter {
@@ -86,7 +86,7 @@ import Testing
                 .joined(separator: " ")
 
             // Yes to the first key, no (and then end of input) to every other.
-            let result = try FlotillaProcess(
+            let result = try await FlotillaProcess(
                 ["-qfec", command, "/dev/null"], in: folder.url,
                 executable: URL(fileURLWithPath: "/usr/bin/script"), input: "y\nn\n"
             ).wait(timeout: 60)
@@ -117,7 +117,7 @@ import Testing
             let inventory = try folder.write("inventory.yml", Self.inventory(
                 fleet, knownHosts: knownHosts))
 
-            let trust = try FlotillaProcess.run(
+            let trust = try await FlotillaProcess.run(
                 ["trust", "-i", inventory, "-l", "ch-1", "--yes"], in: folder.url)
             #expect(trust.status == 3)
             #expect(trust.stdout.split(separator: "\n").contains {
@@ -128,14 +128,14 @@ import Testing
             #expect(try String(contentsOfFile: knownHosts, encoding: .utf8)
                 == swapped.joined(separator: "\n") + "\n")
 
-            let ping = try FlotillaProcess.run(
+            let ping = try await FlotillaProcess.run(
                 ["ping", "-i", inventory, "-l", "ch-1"], in: folder.url)
             #expect(ping.status == 3)
             #expect(ping.stdout.contains("  CHANGED  "))
         }
     }
 
-    @Test func pingReportsAHostThatRefusesConnectionsAndExits3() throws {
+    @Test func pingReportsAHostThatRefusesConnectionsAndExits3() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         // Port 1 on the loopback: nothing listens there, so the connection is refused.
@@ -145,7 +145,7 @@ import Testing
               closed-1: { address: 127.0.0.1, port: 1 }
 
             """)
-        let result = try FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
+        let result = try await FlotillaProcess.run(["ping", "-i", inventory], in: folder.url)
         #expect(result.status == 3)
         let row = result.stdout.split(separator: "\n").first { $0.hasPrefix("closed-1 ") }
         #expect(row?.contains("127.0.0.1:1  -         refused") == true, "\(result.stdout)")

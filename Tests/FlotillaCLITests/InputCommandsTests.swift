@@ -31,12 +31,12 @@ import Testing
 
         """
 
-    @Test func hostsListsAddressUserAndGroupsOfWhatThePatternSelects() throws {
+    @Test func hostsListsAddressUserAndGroupsOfWhatThePatternSelects() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         try folder.write("inventory.yml", Self.inventory)
 
-        let result = try FlotillaProcess.run(["hosts", "-l", "web,!web-1"], in: folder.url)
+        let result = try await FlotillaProcess.run(["hosts", "-l", "web,!web-1"], in: folder.url)
         #expect(result.status == 0)
         #expect(result.stdout == """
             host   address             user    groups
@@ -44,7 +44,7 @@ import Testing
 
             """)
 
-        let withVars = try FlotillaProcess.run(
+        let withVars = try await FlotillaProcess.run(
             ["hosts", "--vars", "-l", "db-1"],
             environment: ["FLOTILLA_INVENTORY": folder.path + "/inventory.yml"])
         #expect(withVars.stdout == """
@@ -55,52 +55,52 @@ import Testing
             """)
     }
 
-    @Test func validateSaysOkWithCountsWithoutReadingSecrets() throws {
+    @Test func validateSaysOkWithCountsWithoutReadingSecrets() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         let inventory = try folder.write("inventory.yml", Self.inventory)
         let playbook = try folder.write("deploy.yml", Self.playbook)
 
-        let result = try FlotillaProcess.run(["validate", playbook, "-i", inventory])
+        let result = try await FlotillaProcess.run(["validate", playbook, "-i", inventory])
         #expect(result.stderr == "")
         #expect(result.stdout == "ok: 2 hosts, 2 stages, 3 steps\n")
         #expect(result.status == 0)
     }
 
-    @Test func inputErrorsAreReportedLikeACompilerAndExit2() throws {
+    @Test func inputErrorsAreReportedLikeACompilerAndExit2() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         let inventory = try folder.write(
             "inventory.yml", "hosts:\n  web-1: { address: 10.0.0.1, prot: 22 }\n")
 
-        let result = try FlotillaProcess.run(["hosts", "-i", inventory])
+        let result = try await FlotillaProcess.run(["hosts", "-i", inventory])
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.hasPrefix(
             "\(inventory):2:31: error: unknown key 'prot' in host 'web-1'"))
     }
 
-    @Test func runStopsAtAnInputErrorBeforeContactingAnyHost() throws {
+    @Test func runStopsAtAnInputErrorBeforeContactingAnyHost() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         let inventory = try folder.write("inventory.yml", Self.inventory)
         let playbook = try folder.write(
             "bad.yml", "name: x\nhosts: web\nstages:\n  - name: a\n    stepz: []\n")
 
-        let result = try FlotillaProcess.run(["run", playbook, "-i", inventory])
+        let result = try await FlotillaProcess.run(["run", playbook, "-i", inventory])
         #expect(result.status == 2)
         #expect(result.stderr.contains("\(playbook):5:5: error: unknown key 'stepz'"))
         #expect(result.stdout.isEmpty)
     }
 
-    @Test func inGitHubActionsInputErrorsAlsoBecomeAnnotationsOnTheFile() throws {
+    @Test func inGitHubActionsInputErrorsAlsoBecomeAnnotationsOnTheFile() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         let inventory = try folder.write("inventory.yml", Self.inventory)
         let playbook = try folder.write(
             "bad.yml", "name: x\nhosts: web\nstages:\n  - name: a\n    stepz: []\n")
 
-        let result = try FlotillaProcess.run(
+        let result = try await FlotillaProcess.run(
             ["run", playbook, "-i", inventory], environment: ["GITHUB_ACTIONS": "true"])
         #expect(result.status == 2)
         #expect(result.stdout.split(separator: "\n").contains(
@@ -108,7 +108,7 @@ import Testing
                 + "did you mean 'steps'?"))
     }
 
-    @Test func aPlaybookSelectingAnUnknownGroupIsReportedAtItsLine() throws {
+    @Test func aPlaybookSelectingAnUnknownGroupIsReportedAtItsLine() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         let inventory = try folder.write("inventory.yml", Self.inventory)
@@ -116,7 +116,7 @@ import Testing
             "p.yml", "name: x\nhosts: webs\nstages:\n  - name: a\n    steps:\n"
                 + "      - run: \"true\"\n")
 
-        let result = try FlotillaProcess.run(["validate", playbook, "-i", inventory])
+        let result = try await FlotillaProcess.run(["validate", playbook, "-i", inventory])
         #expect(result.status == 2)
         #expect(result.stderr.hasPrefix("\(playbook):2:8: error: unknown host or group 'webs'"))
         #expect(result.stderr.contains("\nhosts: webs\n       ^"))

@@ -5,7 +5,7 @@ import Testing
 @testable import flotilla
 
 @Suite struct JSONOutputTests {
-    @Test func printsTheRunRecordAndNothingElse() throws {
+    @Test func printsTheRunRecordAndNothingElse() async throws {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("flotilla-json-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

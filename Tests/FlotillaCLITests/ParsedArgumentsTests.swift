@@ -3,7 +3,7 @@ import Testing
 @testable import flotilla
 
 @Suite struct ParsedArgumentsTests {
-    @Test func optionsTakeTheirValueAfterASpaceOrAnEqualsSignOrAttached() throws {
+    @Test func optionsTakeTheirValueAfterASpaceOrAnEqualsSignOrAttached() async throws {
         let parsed = try ParsedArguments(
             ["deploy.yml", "-i", "a.yml", "-ib.yml", "--inventory=c.yml", "--forks", "3",
              "--check", "-e", "k=v=w"],
@@ -27,7 +27,7 @@ import Testing
         }
     }
 
-    @Test func execKeepsEverythingAfterTheCommandStartsIncludingItsDashes() throws {
+    @Test func execKeepsEverythingAfterTheCommandStartsIncludingItsDashes() async throws {
         let parsed = try ParsedArguments(["-l", "web", "uname", "-a", "--help"], spec: .exec)
         #expect(parsed.value("limit") == "web")
         #expect(parsed.positionals == ["uname", "-a", "--help"])

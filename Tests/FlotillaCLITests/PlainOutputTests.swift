@@ -56,7 +56,7 @@ import Testing
     }
 
     /// Field report R25: three hosts printing at once never share a line.
-    @Test func threeHostsPrintingAtOnceNeverShareALine() throws {
+    @Test func threeHostsPrintingAtOnceNeverShareALine() async throws {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("flotilla-r25-\(UUID().uuidString)").path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)

@@ -24,7 +24,7 @@ struct PlaybookRehearsalTests {
     }
 
     @Test("Rollout runs exactly the stages, handlers and secrets of deploy")
-    func rolloutMatchesDeploy() throws {
+    func rolloutMatchesDeploy() async throws {
         let deploy = try playbookLines("deploy.yml")
         let rollout = try playbookLines("rollout.yml")
         let from = { (lines: [String]) in lines.drop { !$0.hasPrefix("vars:") } }
@@ -549,14 +549,8 @@ extension PlaybookRehearsalTests {
     static func flotillaOffThePool(
         _ arguments: [String], environment: [String: String], timeout: TimeInterval
     ) async throws -> FlotillaProcess.Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result {
-                    try FlotillaProcess.run(
-                        arguments, environment: environment, in: packageRoot, timeout: timeout)
-                })
-            }
-        }
+        try await FlotillaProcess.run(
+            arguments, environment: environment, in: packageRoot, timeout: timeout)
     }
 }
 

@@ -31,7 +31,7 @@ import Testing
         try await CLIFleet.with(count: 3, prefix: "gh-") { fleet, folder in
             let playbook = try folder.write("release.yml", Self.failingPlaybook)
             let summary = try folder.write("summary.md", "")
-            let result = try FlotillaProcess.run(
+            let result = try await FlotillaProcess.run(
                 ["run", playbook, "-i", fleet.inventoryPath],
                 environment: [
                     "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
@@ -81,7 +81,7 @@ import Testing
 
                 """)
             let logs = folder.url.appendingPathComponent("runs")
-            let result = try FlotillaProcess.run(
+            let result = try await FlotillaProcess.run(
                 ["run", playbook, "-i", fleet.inventoryPath, "--output", "json",
                  "--logs", logs.path],
                 in: folder.url)
@@ -114,7 +114,7 @@ import Testing
                           done
 
                 """)
-            let result = try FlotillaProcess.run(
+            let result = try await FlotillaProcess.run(
                 ["run", playbook, "-i", fleet.inventoryPath, "-v", "--output", "plain"],
                 in: folder.url)
             #expect(result.status == 0, "\(result.stderr)")
@@ -159,7 +159,7 @@ import Testing
                 ["-qfec", command, "/dev/null"], environment: ["TERM": "xterm"],
                 in: folder.url, executable: URL(fileURLWithPath: "/usr/bin/script"))
 
-            try running.waitUntil(timeout: 30) { text in
+            try await running.waitUntil(timeout: 30) { text in
                 TerminalScreen(text).lines.filter { $0.contains("build › compile") }.count == 3
             }
             let during = TerminalScreen(running.stdout).lines
@@ -169,7 +169,7 @@ import Testing
                 #expect(line.hasSuffix("s"))
             }
 
-            let result = try running.wait(timeout: 30)
+            let result = try await running.wait(timeout: 30)
             #expect(result.status == 0)
             let after = TerminalScreen(result.stdout).lines
             #expect(Array(after.prefix(3)) == ["tty-1  done", "tty-2  done", "tty-3  done"])
@@ -196,12 +196,12 @@ import Testing
             let running = try FlotillaProcess(
                 ["run", playbook, "-i", fleet.inventoryPath, "-v", "--output", "plain"],
                 in: folder.url)
-            try running.waitUntil(timeout: 30) { text in
+            try await running.waitUntil(timeout: 30) { text in
                 text.contains("int-1 | start") && text.contains("int-2 | start")
             }
             running.process.interrupt()
 
-            let result = try running.wait(timeout: 30)
+            let result = try await running.wait(timeout: 30)
             #expect(result.status == 130)
             #expect(result.stdout.contains(
                 "== interrupting… (press Ctrl-C again to exit at once)"))
