@@ -16,6 +16,7 @@ bench/results/latest.json. Needs root (the fleet has one Unix user per host).
 """
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -75,6 +76,8 @@ def parse_args():
     parser.add_argument("--work", default=os.path.join(BENCH, ".work"),
                         help="fleet, payload and scratch folder (default bench/.work)")
     parser.add_argument("--results", default=os.path.join(BENCH, "results"))
+    parser.add_argument("--prove-host-keys", action="store_true",
+                        help="only check that every tool refuses a host whose key changed")
     parser.add_argument("--no-install", action="store_true",
                         help="never call pip; peers missing from bench/.venv are skipped")
     return parser.parse_args()
@@ -255,6 +258,35 @@ def report_failure(driver, record, records, warmup):
           f"{record['problem']}", flush=True)
 
 
+def prove_host_keys(ctx, fleet, drivers, scratch_root):
+    """Runs minimal on 2 hosts with the first host's key replaced in known_hosts; every tool
+    must fail. Returns the tools that did not."""
+    wrong_key = os.path.join(scratch_root, "wrong_host_key")
+    if not os.path.exists(wrong_key):
+        os.makedirs(scratch_root, exist_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", wrong_key],
+                       check=True)
+    with open(wrong_key + ".pub") as f:
+        key_type, key = f.read().split()[:2]
+    targets = fleet.targets(2)
+    first = f"[127.0.0.1]:{targets[0].port} "
+    bad = os.path.join(scratch_root, "known_hosts.wrong")
+    with open(ctx.known_hosts) as f, open(bad, "w") as out:
+        for line in f:
+            out.write(f"{first}{key_type} {key}\n" if line.startswith(first) else line)
+    lenient = []
+    print("\n== host keys: the first host's key is replaced in known_hosts", flush=True)
+    for driver in drivers:
+        record = measure(dataclasses.replace(ctx, known_hosts=bad), fleet, driver, "minimal",
+                         targets, scratch_root)
+        refused = record.get("exit_code") != 0
+        print(f"  {driver.key:13} {'refused' if refused else 'DID NOT REFUSE'} "
+              f"(exit code {record.get('exit_code')})", flush=True)
+        if not refused:
+            lenient.append(driver.key)
+    return lenient
+
+
 def start_relay(fleet, delay_ms):
     pairs = [f"{r}:{p}" for r, p in zip(fleet.relay_ports, fleet.ports)]
     relay = subprocess.Popen([sys.executable, os.path.join(BENCH, "relay.py"), str(delay_ms),
@@ -359,6 +391,9 @@ def main():
     records = []
     fleet.start()
     try:
+        if args.prove_host_keys:
+            lenient = prove_host_keys(ctx, fleet, drivers, os.path.join(args.work, "scratch"))
+            return 1 if lenient else 0
         run_matrix(args, ctx, fleet, drivers, records)
     except KeyboardInterrupt:
         print("bench: interrupted; writing what was measured", flush=True)
