@@ -87,11 +87,12 @@ def proc_cpu_ticks(pid, with_children=True):
 class Fleet:
     """A fleet of `servers` sshd listeners serving `hosts` users in `folder`."""
 
-    def __init__(self, folder, hosts, servers=None):
+    def __init__(self, folder, hosts, servers=None, user_prefix=USER_PREFIX):
         if os.geteuid() != 0:
             raise SystemExit("bench: the fleet needs root (sshd switches to each host's user)")
         self.folder = os.path.abspath(folder)
         self.host_count = hosts
+        self.user_prefix = user_prefix
         self.server_count = min(servers or hosts, hosts)
         self.identity = os.path.join(self.folder, "client", "id_ed25519")
         self.known_hosts = os.path.join(self.folder, "client", "known_hosts")
@@ -107,7 +108,7 @@ class Fleet:
         return os.path.join(self.folder, "servers", f"s{s:03d}")
 
     def user(self, i):
-        return f"{USER_PREFIX}{i:03d}"
+        return f"{self.user_prefix}{i:03d}"
 
     def home(self, i):
         return os.path.join(self.folder, "homes", self.user(i))

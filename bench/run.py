@@ -23,7 +23,6 @@ import os
 import platform
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -34,26 +33,12 @@ sys.path.insert(0, BENCH)
 import workload  # noqa: E402
 from drivers import Context, all_drivers  # noqa: E402
 from fleet import Fleet  # noqa: E402
+from report import ROUND_TRIPS, round_trip_floor, summarize, table, targets  # noqa: E402
 
 REPO = os.path.dirname(BENCH)
 VENV = os.path.join(BENCH, ".venv")
 PEER_PACKAGES = ["ansible-core", "pyinfra", "fabric", "parallel-ssh"]
 RUN_TIMEOUT_S = 900
-
-# Round trips the full workload needs per host over one session (RFC 4253/4252/4254 and
-# the SFTP draft), with nothing pipelined that the protocols make a client wait for.
-ROUND_TRIPS = [
-    ("TCP connect", 1),
-    ("version exchange + KEXINIT", 1),
-    ("ECDH key exchange + NEWKEYS", 1),
-    ("ssh-userauth service request", 1),
-    ("publickey authentication (signed request)", 1),
-    ("10 commands × (channel open + exec with output and exit status)", 20),
-    ("SFTP channel open + subsystem + init", 3),
-    ("3 uploads × (open with mode + write + fsync + close + rename)", 15),
-    ("run the script (channel open + exec)", 2),
-]
-
 
 def parse_args():
     parser = argparse.ArgumentParser(
@@ -76,6 +61,8 @@ def parse_args():
     parser.add_argument("--work", default=os.path.join(BENCH, ".work"),
                         help="fleet, payload and scratch folder (default bench/.work)")
     parser.add_argument("--results", default=os.path.join(BENCH, "results"))
+    parser.add_argument("--users", default="flbench",
+                        help="prefix of the fleet's Unix users; one fleet folder per prefix")
     parser.add_argument("--prove-host-keys", action="store_true",
                         help="only check that every tool refuses a host whose key changed")
     parser.add_argument("--no-install", action="store_true",
@@ -296,76 +283,14 @@ def start_relay(fleet, delay_ms):
     return relay
 
 
-# Summary --------------------------------------------------------------------------------------
-
-def summarize(records):
-    groups = {}
-    for r in records:
-        groups.setdefault((r["case"], r["hosts"], r["tool"]), []).append(r)
-    summary = []
-    for (case, hosts, tool), runs in groups.items():
-        good = [r for r in runs if not r["problem"] and r.get("run", 0) > 0]
-        entry = {"case": case, "hosts": hosts, "tool": tool, "runs": len(good),
-                 "failed_runs": len(runs) - len(good)}
-        if good:
-            walls = [r["wall_s"] for r in good]
-            entry.update(
-                wall_s=statistics.median(walls), wall_min_s=min(walls), wall_max_s=max(walls),
-                cpu_s=statistics.median(r["cpu_s"] for r in good),
-                user_s=statistics.median(r["user_s"] for r in good),
-                sys_s=statistics.median(r["sys_s"] for r in good),
-                max_rss_mb=max(r["max_rss_mb"] for r in good),
-                server_cpu_s=statistics.median(r["server_cpu_s"] for r in good))
-        else:
-            entry["problem"] = next((r["problem"] for r in runs if r["problem"]), "no run")
-        summary.append(entry)
-    return summary
-
-
-def round_trip_floor(delay_ms):
-    trips = sum(n for _, n in ROUND_TRIPS)
-    return trips, trips * 2 * delay_ms / 1000
-
-
-def table(summary, unavailable, case, hosts, delay_ms):
-    rows = [s for s in summary if s["case"] == case and s["hosts"] == hosts]
-    flotilla = next((s for s in rows if s["tool"] == "flotilla" and "wall_s" in s), None)
-    lines = [f"### {case}, {hosts} hosts", "",
-             "| tool | median wall s | min–max s | client CPU s (user+sys) | peak RSS MB "
-             "| server CPU s | Flotilla / peer wall | Flotilla / peer CPU | runs |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for s in rows:
-        if "wall_s" not in s:
-            lines.append(f"| {s['tool']} | failed | | | | | | | 0 |")
-            continue
-        ratio_wall = f"{flotilla['wall_s'] / s['wall_s']:.2f}" if flotilla else "pending"
-        ratio_cpu = f"{flotilla['cpu_s'] / s['cpu_s']:.2f}" if flotilla else "pending"
-        lines.append(
-            f"| {s['tool']} | **{s['wall_s']:.2f}** | {s['wall_min_s']:.2f}–{s['wall_max_s']:.2f}"
-            f" | {s['cpu_s']:.2f} ({s['user_s']:.2f}+{s['sys_s']:.2f}) | {s['max_rss_mb']:.0f}"
-            f" | {s['server_cpu_s']:.2f} | {ratio_wall} | {ratio_cpu} | {s['runs']} |")
-    for key, reason in unavailable.items():
-        lines.append(f"| {key} | not available: {reason} | | | | | | | 0 |")
-    if hosts > 0 and flotilla:
-        lines.append("")
-        lines.append(f"Flotilla per host: {flotilla['wall_s'] / hosts * 1000:.1f} ms wall, "
-                     f"{flotilla['cpu_s'] / hosts * 1000:.1f} ms client CPU.")
-    if case == "latency":
-        trips, floor = round_trip_floor(delay_ms)
-        lines.append("")
-        lines.append(f"Round-trip floor of the full workload per host: {trips} round trips × "
-                     f"{2 * delay_ms:.0f} ms = {floor:.2f} s (target: Flotilla ≤ "
-                     f"{1.2 * floor:.2f} s).")
-    return "\n".join(lines)
-
-
 def main():
     args = parse_args()
     python = ensure_venv(args.no_install)
     wanted = None if args.tools == "all" else set(args.tools.split(","))
     host_counts = [int(h) for h in args.hosts.split(",") if h]
     biggest = max(host_counts + ([args.latency_hosts] if "latency" in args.cases else []))
-    fleet = Fleet(os.path.join(args.work, "fleet"), biggest, servers=args.servers)
+    fleet = Fleet(os.path.join(args.work, "fleet"), biggest, servers=args.servers,
+                  user_prefix=args.users)
     ctx = Context(bench=BENCH, venv_python=python,
                   payload=workload.make_payload(os.path.join(args.work, "payload")),
                   identity=fleet.identity, known_hosts=fleet.known_hosts,
@@ -407,6 +332,8 @@ def main():
     for case, hosts in shown:
         print(table(summary, unavailable, case, hosts, args.delay_ms))
         print()
+    print(targets(summary, args.delay_ms, args.latency_hosts))
+    print()
     trips, floor = round_trip_floor(args.delay_ms)
     result = {
         "started": started.isoformat(timespec="seconds"),
