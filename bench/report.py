@@ -69,26 +69,24 @@ def table(summary, unavailable, case, hosts, delay_ms):
     rows = [s for s in summary if s["case"] == case and s["hosts"] == hosts]
     flotilla = next((s for s in rows if s["tool"] == "flotilla" and "wall_s" in s), None)
     lines = [f"### {case}, {hosts} hosts", "",
-             "| tool | median wall s | min–max s | client CPU s (user+sys) | peak RSS MB "
-             "| server CPU s | Flotilla / peer wall | Flotilla / peer CPU | runs |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| tool | median wall s | min–max s | wall per host ms | client CPU s (user+sys) "
+             "| peak RSS MB | server CPU s | Flotilla / peer wall | Flotilla / peer CPU | runs |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in rows:
         if "wall_s" not in s:
             lines.append(f"| {TITLES.get(s['tool'], s['tool'])} | failed: "
-                         f"{s.get('problem', '')[:80]} | | | | | | | 0 |")
+                         f"{s.get('problem', '')[:80]} | | | | | | | | 0 |")
             continue
         ratio_wall = f"{flotilla['wall_s'] / s['wall_s']:.2f}" if flotilla else "pending"
         ratio_cpu = f"{flotilla['cpu_s'] / s['cpu_s']:.2f}" if flotilla else "pending"
-        lines.append(
-            f"| {TITLES.get(s['tool'], s['tool'])} | **{s['wall_s']:.2f}** | {s['wall_min_s']:.2f}–{s['wall_max_s']:.2f}"
-            f" | {s['cpu_s']:.2f} ({s['user_s']:.2f}+{s['sys_s']:.2f}) | {s['max_rss_mb']:.0f}"
-            f" | {s['server_cpu_s']:.2f} | {ratio_wall} | {ratio_cpu} | {s['runs']} |")
+        cells = [f"**{s['wall_s']:.2f}**", f"{s['wall_min_s']:.2f}–{s['wall_max_s']:.2f}",
+                 f"{s['wall_s'] / hosts * 1000:.0f}",
+                 f"{s['cpu_s']:.2f} ({s['user_s']:.2f}+{s['sys_s']:.2f})",
+                 f"{s['max_rss_mb']:.0f}", f"{s['server_cpu_s']:.2f}", ratio_wall, ratio_cpu,
+                 str(s["runs"])]
+        lines.append(f"| {TITLES.get(s['tool'], s['tool'])} | " + " | ".join(cells) + " |")
     for key, reason in unavailable.items():
-        lines.append(f"| {TITLES.get(key, key)} | not available: {reason} | | | | | | | 0 |")
-    if hosts > 0 and flotilla:
-        lines.append("")
-        lines.append(f"Flotilla per host: {flotilla['wall_s'] / hosts * 1000:.1f} ms wall, "
-                     f"{flotilla['cpu_s'] / hosts * 1000:.1f} ms client CPU.")
+        lines.append(f"| {TITLES.get(key, key)} | not available: {reason} | | | | | | | | 0 |")
     if case == "latency":
         trips, floor = round_trip_floor(delay_ms)
         lines.append("")
