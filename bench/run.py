@@ -332,8 +332,9 @@ def main():
     for case, hosts in shown:
         print(table(summary, unavailable, case, hosts, args.delay_ms))
         print()
-    print(targets(summary, args.delay_ms, args.latency_hosts))
-    print()
+    if any(s["case"] != "minimal" for s in summary):
+        print(targets(summary, args.delay_ms, args.latency_hosts))
+        print()
     trips, floor = round_trip_floor(args.delay_ms)
     result = {
         "started": started.isoformat(timespec="seconds"),
@@ -348,7 +349,7 @@ def main():
     for target in (path, os.path.join(args.results, "latest.json")):
         with open(target, "w") as f:
             json.dump(result, f, indent=1)
-    print(f"bench: results in {os.path.relpath(path)}")
+    print(f"bench: results in {path}")
     failed = [r for r in records if r["problem"]]
     return 1 if failed else 0
 
