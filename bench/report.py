@@ -162,7 +162,13 @@ def markdown(result):
              f"kernel {m['kernel']}; load average at start {m['load_avg_at_start'][0]:.2f}",
              f"- {m['openssh']}; libssh2 (Debian) {m['libssh2']}; Python {m['python']}; "
              f"open files limit {m['open_files_limit']}",
-             f"- Peers: {peers}", ""]
+             f"- Peers: {peers}"]
+    loads = sorted(r["load_1m"] for r in result["runs"] if "load_1m" in r)
+    if loads:
+        lines.append(f"- Load average (1 min) at the end of each run: median "
+                     f"{statistics.median(loads):.1f}, {loads[0]:.1f}–{loads[-1]:.1f}; "
+                     f"above {m['nproc']} the machine was busy with other work")
+    lines.append("")
     summary = result["summary"]
     shown = sorted({(s["case"], s["hosts"]) for s in summary},
                    key=lambda k: (CASES.index(k[0]), k[1]))

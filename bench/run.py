@@ -155,6 +155,7 @@ def measure(ctx, fleet, driver, case, targets, scratch_root):
         process.wait()
     fleet.wait_idle()
     record = {"tool": driver.key, "case": case, "hosts": len(targets),
+              "load_1m": os.getloadavg()[0],
               "server_cpu_s": round(fleet.server_cpu_seconds() - server_before, 3)}
     try:
         with open(report) as f:
