@@ -1,7 +1,7 @@
 """Tables from the harness's results: medians per tool, Flotilla / peer ratios, the round-trip
 floor of the latency case, and the issue's targets with Flotilla's figures.
 
-    python3 bench/report.py [bench/results/latest.json]     # Markdown on stdout
+    python3 bench/report.py [RESULTS.json...]     # Markdown on stdout; default latest.json
 """
 
 import json
@@ -178,8 +178,21 @@ def markdown(result):
     return "\n".join(lines)
 
 
+def merge(results):
+    """One result from several runs of the harness: the first one's machine, every table."""
+    merged = dict(results[0])
+    merged["command"] = "`, `".join(r["command"] for r in results)
+    merged["summary"] = [s for r in results for s in r["summary"]]
+    merged["runs"] = [run for r in results for run in r["runs"]]
+    merged["unavailable"] = {k: v for r in results for k, v in r.get("unavailable", {}).items()}
+    return merged
+
+
 if __name__ == "__main__":
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "results", "latest.json")
-    with open(path) as f:
-        print(markdown(json.load(f)))
+    paths = sys.argv[1:] or [os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "results", "latest.json")]
+    loaded = []
+    for path in paths:
+        with open(path) as f:
+            loaded.append(json.load(f))
+    print(markdown(merge(loaded)))

@@ -151,8 +151,10 @@ def measure(ctx, fleet, driver, case, targets, scratch_root):
     try:
         process.wait(timeout=RUN_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        end_group(process)
+    except KeyboardInterrupt:
+        end_group(process)
+        raise
     fleet.wait_idle()
     record = {"tool": driver.key, "case": case, "hosts": len(targets),
               "load_1m": os.getloadavg()[0],
@@ -166,6 +168,15 @@ def measure(ctx, fleet, driver, case, targets, scratch_root):
     record["cpu_s"] = record["user_s"] + record["sys_s"]
     record["problem"] = check(driver, case, targets, ctx, record, out, err, fleet.logins())
     return record
+
+
+def end_group(process):
+    """Ends the measured tool and everything it started (they share a process group)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def check(driver, case, targets, ctx, record, out, err, logins):
@@ -315,6 +326,13 @@ def main():
           flush=True)
     print(f"bench: starting {fleet.server_count} sshd for {biggest} hosts", flush=True)
     records = []
+
+    # Background shells start us with SIGINT ignored; stop cleanly on either signal anyway.
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     fleet.start()
     try:
         if args.prove_host_keys:
