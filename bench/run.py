@@ -320,6 +320,7 @@ def main():
             drivers.append(driver)
 
     info = machine()
+    peers = peer_versions(python)
     started = datetime.datetime.now(datetime.timezone.utc)
     print(f"bench: {info['nproc']} × {info['cpu']}, kernel {info['kernel']}, "
           f"{info['openssh']}, libssh2 {info['libssh2']}, load {info['load_avg_at_start']}",
@@ -343,22 +344,16 @@ def main():
         print("bench: interrupted; writing what was measured", flush=True)
     finally:
         fleet.stop()
+        # What follows only reports; a late signal must not lose the results.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     summary = summarize(records)
-    shown = sorted({(s["case"], s["hosts"]) for s in summary},
-                   key=lambda k: (workload.CASES.index(k[0]), k[1]))
-    print()
-    for case, hosts in shown:
-        print(table(summary, unavailable, case, hosts, args.delay_ms))
-        print()
-    if any(s["case"] != "minimal" for s in summary):
-        print(targets(summary, args.delay_ms, args.latency_hosts))
-        print()
     trips, floor = round_trip_floor(args.delay_ms)
     result = {
         "started": started.isoformat(timespec="seconds"),
         "command": " ".join(["python3", "bench/run.py", *sys.argv[1:]]),
-        "machine": info, "peers": peer_versions(python), "unavailable": unavailable,
+        "machine": info, "peers": peers, "unavailable": unavailable,
         "round_trips": {"steps": ROUND_TRIPS, "total": trips, "floor_s": floor,
                         "delay_ms_each_way": args.delay_ms},
         "summary": summary, "runs": records,
@@ -368,6 +363,15 @@ def main():
     for target in (path, os.path.join(args.results, "latest.json")):
         with open(target, "w") as f:
             json.dump(result, f, indent=1)
+    shown = sorted({(s["case"], s["hosts"]) for s in summary},
+                   key=lambda k: (workload.CASES.index(k[0]), k[1]))
+    print()
+    for case, hosts in shown:
+        print(table(summary, unavailable, case, hosts, args.delay_ms))
+        print()
+    if any(s["case"] != "minimal" for s in summary):
+        print(targets(summary, args.delay_ms, args.latency_hosts))
+        print()
     print(f"bench: results in {path}")
     failed = [r for r in records if r["problem"]]
     return 1 if failed else 0
