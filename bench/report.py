@@ -85,8 +85,11 @@ def table(summary, unavailable, case, hosts, delay_ms):
                  f"{s['max_rss_mb']:.0f}", f"{s['server_cpu_s']:.2f}", ratio_wall, ratio_cpu,
                  str(s["runs"])]
         lines.append(f"| {TITLES.get(s['tool'], s['tool'])} | " + " | ".join(cells) + " |")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/"
     for key, reason in unavailable.items():
-        lines.append(f"| {TITLES.get(key, key)} | not available: {reason} | | | | | | | | 0 |")
+        state = "pending" if key == "flotilla" else "not available"
+        lines.append(f"| {TITLES.get(key, key)} | {state}: {reason.replace(repo, '')} "
+                     "| | | | | | | | 0 |")
     if case == "latency":
         trips, floor = round_trip_floor(delay_ms)
         lines.append("")

@@ -15,7 +15,7 @@ class Driver:
 
     def unavailable(self, ctx):
         if not os.access(ctx.flotilla, os.X_OK):
-            return f"no binary at {ctx.flotilla} (swift build -c release)"
+            return f"no binary at {ctx.flotilla} yet (swift build -c release)"
         try:
             version = subprocess.run([ctx.flotilla, "version"], capture_output=True,
                                      timeout=10)
