@@ -79,6 +79,8 @@ def table(summary, unavailable, case, hosts, delay_ms):
             continue
         ratio_wall = f"{flotilla['wall_s'] / s['wall_s']:.2f}" if flotilla else "pending"
         ratio_cpu = f"{flotilla['cpu_s'] / s['cpu_s']:.2f}" if flotilla else "pending"
+        if s["tool"] == "flotilla":
+            ratio_wall = ratio_cpu = "–"
         cells = [f"**{s['wall_s']:.2f}**", f"{s['wall_min_s']:.2f}–{s['wall_max_s']:.2f}",
                  f"{s['wall_s'] / hosts * 1000:.0f}",
                  f"{s['cpu_s']:.2f} ({s['user_s']:.2f}+{s['sys_s']:.2f})",
