@@ -2,10 +2,10 @@
 
 usage: measure.py REPORT.json STDOUT_FILE STDERR_FILE -- COMMAND...
 
-This process is a child sub-reaper, so helpers that a tool daemonises (OpenSSH
+This process is a child sub-reaper, so processes that a tool daemonises (OpenSSH
 ControlMaster/ControlPersist masters) are handed to it when their parent exits; it reaps
 them too, which puts their CPU into RUSAGE_CHILDREN. Wall time runs from the start of the
-command to the exit of its main process; helpers still alive then are given a short grace
+command to the exit of its main process; such processes still alive then are given a short grace
 and then ended with SIGTERM (what Ansible's ControlPersist masters would get from
 `ssh -O exit`), and their CPU counts.
 """
@@ -57,7 +57,7 @@ def main():
         _, status, _ = os.wait4(child.pid, 0)
         wall = time.monotonic() - start
 
-    # Daemonised helpers: a grace period to exit by themselves, then SIGTERM, then SIGKILL.
+    # Daemonised processes: a grace period to exit by themselves, then SIGTERM, then SIGKILL.
     leftovers = 0
     deadline = time.monotonic() + GRACE_SECONDS
     signalled = None
@@ -84,7 +84,7 @@ def main():
         "user_s": usage.ru_utime,
         "sys_s": usage.ru_stime,
         "max_rss_mb": usage.ru_maxrss / 1024,
-        "helpers_ended": leftovers,
+        "daemons_ended": leftovers,
     }
     with open(report, "w") as f:
         json.dump(result, f)
