@@ -135,10 +135,13 @@ final class LocalConnection: HostConnection {
             try? manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         let temp = folder + "/.flotilla-upload-\(UInt32.random(in: 0...UInt32.max))"
-        guard manager.createFile(
-            atPath: temp, contents: Data(bytes),
-            attributes: [.posixPermissions: NSNumber(value: request.mode)])
-        else {
+        // Written with O_CLOEXEC: a process another test starts at this moment must not
+        // inherit the descriptor, or running this file as a script fails with ETXTBSY.
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(request.mode))
+        guard fd >= 0 else { throw SSHError(.sftp, message: "cannot write \(path)") }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        Glibc.close(fd)
+        guard written == bytes.count, chmod(temp, mode_t(request.mode)) == 0 else {
             throw SSHError(.sftp, message: "cannot write \(path)")
         }
         _ = chmod(temp, mode_t(request.mode))
