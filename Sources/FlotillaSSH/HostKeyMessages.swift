@@ -38,8 +38,9 @@ struct HostKeyMessages {
     func changed(_ entry: KnownHostsEntry) -> String {
         "host key changed: \(name) presented \(presentedKey), but \(entry.location) records "
             + "\(entry.keyType) \(entry.key.fingerprint). If the host was rebuilt, confirm the "
-            + "new fingerprint with its administrator, then run `flotilla trust -l \(alias)` "
-            + "or \(removeCommand(entry.source)); otherwise the connection may be intercepted"
+            + "new fingerprint with its administrator, remove the old key with "
+            + "\(removeCommand(entry.source)), then run `flotilla trust -l \(alias)`; "
+            + "otherwise the connection may be intercepted"
     }
 
     func otherTypesRecorded(_ entries: [KnownHostsEntry]) -> String {
@@ -47,8 +48,8 @@ struct HostKeyMessages {
         return "host key of an unrecorded type: \(name) presented \(presentedKey), but only "
             + "keys of another type are recorded (\(recorded.joined(separator: "; "))). "
             + "The host was likely rebuilt, or the connection is intercepted; confirm the "
-            + "fingerprint with its administrator, then run `flotilla trust -l \(alias)` "
-            + "or \(removeCommand(entries[0].source))"
+            + "fingerprint with its administrator, remove the old key with "
+            + "\(removeCommand(entries[0].source)), then run `flotilla trust -l \(alias)`"
     }
 
     func onlyRSARecorded(_ entries: [KnownHostsEntry], libssh2 version: String) -> String {

@@ -135,6 +135,32 @@ import Testing
         }
     }
 
+    /// Were the host's other key types recorded beside a changed one, a man in the middle
+    /// offering only one of those types would pass.
+    @Test func whileOneKeyHasChangedNoOtherKeyOfThatHostIsRecorded() async throws {
+        try await CLIFleet.with(count: 2, prefix: "cx-") { fleet, folder in
+            let recorded = try String(contentsOfFile: fleet.knownHostsFile, encoding: .utf8)
+            let first = fleet.hosts[0]
+            let second = fleet.hosts[1]
+            // Only an ed25519 key is recorded for host 1, and it is host 2's.
+            let swapped = recorded.split(separator: "\n")
+                .filter { $0.hasPrefix("[127.0.0.1]:\(second.port) ssh-ed25519 ") }
+                .map { $0.replacingOccurrences(
+                    of: "[127.0.0.1]:\(second.port) ", with: "[127.0.0.1]:\(first.port) ") }
+            try #require(swapped.count == 1)
+            let knownHosts = try folder.write("known_hosts", swapped[0] + "\n")
+            let inventory = try folder.write("inventory.yml", Self.inventory(
+                fleet, knownHosts: knownHosts))
+
+            let trust = try await FlotillaProcess.run(
+                ["trust", "-i", inventory, "-l", "cx-1", "--yes"], in: folder.url)
+            #expect(trust.status == 3)
+            #expect(trust.stdout.contains(
+                "  not recorded: another key of this host has changed or is revoked"))
+            #expect(try String(contentsOfFile: knownHosts, encoding: .utf8) == swapped[0] + "\n")
+        }
+    }
+
     @Test func pingReportsAHostThatRefusesConnectionsAndExits3() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }

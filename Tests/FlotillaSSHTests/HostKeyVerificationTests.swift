@@ -74,9 +74,9 @@ struct HostKeyVerificationTests {
             #expect(error?.message == "host key changed: [127.0.0.1]:2222 presented "
                 + "ssh-ed25519 \(new.info.fingerprint), but \(file):2 records ssh-ed25519 "
                 + "\(old.info.fingerprint). If the host was rebuilt, confirm the new "
-                + "fingerprint with its administrator, then run `flotilla trust -l web1` or "
-                + "`ssh-keygen -R '[127.0.0.1]:2222' -f \(file)`; otherwise the connection "
-                + "may be intercepted")
+                + "fingerprint with its administrator, remove the old key with "
+                + "`ssh-keygen -R '[127.0.0.1]:2222' -f \(file)`, then run "
+                + "`flotilla trust -l web1`; otherwise the connection may be intercepted")
         }
         #expect(try String(contentsOfFile: file, encoding: .utf8) == content)
     }
@@ -97,8 +97,9 @@ struct HostKeyVerificationTests {
                 + "presented ssh-ed25519 \(presented.info.fingerprint), but only keys of "
                 + "another type are recorded (ecdsa-sha2-nistp256 \(recorded.info.fingerprint) "
                 + "at \(file):1). The host was likely rebuilt, or the connection is "
-                + "intercepted; confirm the fingerprint with its administrator, then run "
-                + "`flotilla trust -l web1` or `ssh-keygen -R '[127.0.0.1]:2222' -f \(file)`")
+                + "intercepted; confirm the fingerprint with its administrator, remove the "
+                + "old key with `ssh-keygen -R '[127.0.0.1]:2222' -f \(file)`, then run "
+                + "`flotilla trust -l web1`")
         }
         #expect(try String(contentsOfFile: file, encoding: .utf8) == content)
     }

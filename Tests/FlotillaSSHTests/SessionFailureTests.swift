@@ -132,7 +132,14 @@ struct SessionFailureTests {
             try await Task.sleep(for: .milliseconds(500))
             try await offPool { try fleet.pause(host.name) }
             let started = ContinuousClock.now
+            // Bounded, so that a missed loss fails this test instead of hanging the suite.
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(90))
+                try? await offPool { try fleet.resume(host.name) }
+                running.cancel()
+            }
             let result = await running.result
+            watchdog.cancel()
             try await offPool { try fleet.resume(host.name) }
             guard case .failure(let error as SSHError) = result else {
                 Issue.record("expected the connection to be lost, got \(result)")

@@ -76,10 +76,21 @@ struct TrustCommand: Command {
                 allTrusted = false
                 continue
             }
+            // A changed or revoked key means someone must look first: while one stands,
+            // no other key of that host is recorded, or an attacker offering only another
+            // key type would pass.
+            let files = knownHostsFiles(of: host)
+            let oneRefused = host.fingerprint == nil && keys.contains { key in
+                switch try? KnownHosts.status(of: key, for: endpoint, files: files) {
+                case .changed, .revoked: true
+                default: false
+                }
+            }
             var outcomes: [KeyOutcome] = []
             for key in keys {
                 outcomes.append(try decide(
-                    key, host: host, endpoint: endpoint, interactive: interactive, out: out))
+                    key, host: host, endpoint: endpoint, interactive: interactive,
+                    mayRecord: !oneRefused, out: out))
             }
             // One trusted key is enough to connect; a changed one means someone must look.
             allTrusted = allTrusted && outcomes.contains(.trusted)
@@ -115,7 +126,7 @@ struct TrustCommand: Command {
     /// Shows one key, and records it when allowed.
     private func decide(
         _ key: HostKeyInfo, host: InventoryHost, endpoint: Endpoint, interactive: Bool,
-        out: TextOutput
+        mayRecord: Bool, out: TextOutput
     ) throws -> KeyOutcome {
         let head = "  \(key.type)  \(key.fingerprint)"
         if let pinned = host.fingerprint {
@@ -144,6 +155,12 @@ struct TrustCommand: Command {
             return .refused
         case .unknown:
             out.write(lines: [head + "  new"])
+            guard mayRecord else {
+                out.write(lines: [
+                    "  not recorded: another key of this host has changed or is revoked",
+                ])
+                return .notRecorded
+            }
         }
 
         guard let file = files.first else {
