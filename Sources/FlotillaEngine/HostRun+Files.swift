@@ -265,10 +265,16 @@ extension HostRun {
         let folder = context.runFolder + "/fetched/" + RunLog.fileName(for: name)
         let destination = ([folder] + parts.map(String.init)).joined(separator: "/")
         do {
+            // A fetched file may hold secrets: only the user running Flotilla may read it.
             try FileManager.default.createDirectory(
                 atPath: (destination as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true)
-            try Data(bytes).write(to: URL(fileURLWithPath: destination))
+                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard FileManager.default.createFile(
+                atPath: destination, contents: Data(bytes),
+                attributes: [.posixPermissions: 0o600])
+            else {
+                return StepOutcome(.failed, "cannot write \(destination)")
+            }
         } catch {
             return StepOutcome(.failed, "cannot write \(destination): \(error)")
         }

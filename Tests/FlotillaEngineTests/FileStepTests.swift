@@ -129,6 +129,10 @@ import Testing
         let outcome = await fleet.run(fleet.plans([("files", { _ in [fetch] })]))
         #expect(outcome.exitCode == 0)
         #expect(read(outcome.runFolder + "/fetched/web-1/report.txt") == "remote data\n")
+        // It may hold secrets: readable by the user running Flotilla only.
+        let attributes = try FileManager.default.attributesOfItem(
+            atPath: outcome.runFolder + "/fetched/web-1/report.txt")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
     private func mode(_ path: String) throws -> UInt32 {

@@ -18,7 +18,9 @@ struct OutputChoice: Sendable {
             throw UsageError("'-v' and '-q' cannot be used together", command: command)
         case (true, false): verbosity = .verbose
         case (false, true): verbosity = .quiet
-        case (false, false): verbosity = .normal
+        case (false, false):
+            // The diff arrives as step output: asking for it means wanting to see it.
+            verbosity = arguments.has("diff") ? .verbose : .normal
         }
     }
 
