@@ -58,7 +58,7 @@ struct HostLock: Sendable {
         var text = "\(host) is locked by \(who)"
         if let run = fields["run"] { text += " (run \(run))" }
         if let since = fields["since"] { text += " since \(since)" }
-        return text + "; if that run is gone, remove \(folder) on \(host)"
+        return text + "; if that run is gone, run `rm -r \(folder)` on \(host)"
     }
 
     static func iso(_ date: Date) -> String {

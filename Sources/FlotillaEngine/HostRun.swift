@@ -15,7 +15,6 @@ actor HostRun {
     var connection: (any HostConnection)?
     var home = ""
     let lock: HostLock
-    private var lockHeld = false
     private var stageRecords: [RunRecord.StageRecord] = []
     private var summary: HostSummary
     private(set) var exitClass = ExitClass.success
@@ -92,7 +91,6 @@ actor HostRun {
             home = first
             if context.takesLock {
                 if lines.count > 1, lines[1] == "locked" {
-                    lockHeld = true
                     hub.note(name, "lock taken: \(HostLock.folder)")
                 } else {
                     let owner = lines.dropFirst(2).joined(separator: "\n")
@@ -220,8 +218,11 @@ actor HostRun {
         if let connection {
             // Cleaning up must happen even when the run was interrupted, so it runs in a
             // task of its own that the interrupt does not cancel.
+            // The lock may have been taken by a preparation that an interrupt cut short
+            // before its answer arrived: release whenever this run may hold it. The release
+            // removes only a lock whose owner file names this run.
             let program = RemoteProgram(
-                payload: lock.releaseProgram(tempFolder: tempFolder, lock: lockHeld))
+                payload: lock.releaseProgram(tempFolder: tempFolder, lock: context.takesLock))
             let name = self.name
             let hub = self.hub
             await Task {

@@ -85,7 +85,7 @@ import Testing
         #expect(outcome.exitCode == 1)
         #expect(outcome.summaries[1].failure == "web-2 is locked by alice@laptop"
             + " (run 20261203T175001Z-3fa2) since 2026-12-03T17:50:01Z; if that run is gone,"
-            + " remove ~/.flotilla/lock on web-2")
+            + " run `rm -r ~/.flotilla/lock` on web-2")
         #expect(!FileManager.default.fileExists(atPath: fleet.home("web-2") + "/ran"))
         // The holder's lock is left alone; ours on web-1 is released.
         #expect(FileManager.default.fileExists(atPath: lock + "/owner"))

@@ -136,7 +136,8 @@ import Testing
             let failure = try #require(second.summaries[0].failure)
             #expect(failure.hasPrefix("ri-1 is locked by "))
             #expect(failure.contains("(run \(firstOutcome.record!.runID)) since "))
-            #expect(failure.hasSuffix("; if that run is gone, remove ~/.flotilla/lock on ri-1"))
+            #expect(failure.hasSuffix(
+                "; if that run is gone, run `rm -r ~/.flotilla/lock` on ri-1"))
         }
     }
 
