@@ -5,6 +5,19 @@ import Testing
 @testable import flotilla
 
 @Suite struct GitHubOutputTests {
+    /// `--output github` outside a runner: the masks would print each secret in clear text.
+    @Test func outsideGitHubActionsNoSecretIsPrintedAsAMask() async throws {
+        let out = TextOutput()
+        let output = GitHubOutput(
+            out: out, verbosity: .normal, summaryPath: nil, masksSecrets: false)
+        let run = SyntheticRun(hosts: ["web-1"], failing: [], secrets: ["hunter2-token"])
+        output.receive(run.start())
+        for event in run.hostEvents("web-1") { output.receive(event) }
+        output.receive(run.finish())
+        #expect(!out.text.contains("::add-mask::"))
+        #expect(!out.text.contains("hunter2-token"))
+    }
+
     @Test func aFailedRunMasksFirstGroupsEachHostAnnotatesFailuresAndWritesTheSummary() async throws {
         let summary = FileManager.default.temporaryDirectory
             .appendingPathComponent("flotilla-summary-\(UUID().uuidString).md").path

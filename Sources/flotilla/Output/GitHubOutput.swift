@@ -26,10 +26,15 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
     private var currentStage: [String: String] = [:]
     private var playbook = "flotilla"
 
-    init(out: TextOutput, verbosity: Verbosity, summaryPath: String?) {
+    /// Whether `::add-mask::` lines are written. Only a GitHub Actions runner hides what they
+    /// register; anywhere else they would print each secret once in clear text.
+    private let masksSecrets: Bool
+
+    init(out: TextOutput, verbosity: Verbosity, summaryPath: String?, masksSecrets: Bool = true) {
         self.out = out
         self.verbosity = verbosity
         self.summaryPath = summaryPath
+        self.masksSecrets = masksSecrets
     }
 
     func note(_ text: String) {
@@ -45,7 +50,7 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
         switch event.kind {
         case .runStarted(let runID, let playbook, let hosts, _, _, let secrets):
             self.playbook = playbook
-            out.write(lines: Self.maskCommands(for: secrets))
+            if masksSecrets { out.write(lines: Self.maskCommands(for: secrets)) }
             guard verbosity != .quiet else { return }
             out.write(lines: ["flotilla run \(runID): \(playbook) on \(hosts.count) hosts"])
         case .connecting, .uploadProgress, .stageStarted:

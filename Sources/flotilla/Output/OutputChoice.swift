@@ -29,8 +29,11 @@ struct OutputChoice: Sendable {
         let out = TextOutput.standardOutput
         switch mode.resolved(environment: environment, stdoutIsTerminal: out.isTerminal) {
         case .github:
+            // Secrets are redacted in every line anyway; outside a runner the masks would
+            // only print them.
             return GitHubOutput(
-                out: out, verbosity: verbosity, summaryPath: environment["GITHUB_STEP_SUMMARY"])
+                out: out, verbosity: verbosity, summaryPath: environment["GITHUB_STEP_SUMMARY"],
+                masksSecrets: environment["GITHUB_ACTIONS"] == "true")
         case .json:
             return JSONOutput(out: out, errors: TextOutput.standardError)
         case .tty:
