@@ -29,7 +29,7 @@ struct ValidateCommand: Command {
 
         let steps = playbook.stages.map(\.steps.count).reduce(0, +)
         TextOutput.standardOutput.write(lines: [
-            "ok: \(hosts.count) hosts, \(playbook.stages.count) stages, \(steps) steps",
+            "ok: \(Plural.count(hosts.count, "host")), \(playbook.stages.count) stages, \(steps) steps",
         ])
         return 0
     }

@@ -52,7 +52,7 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
             self.playbook = playbook
             if masksSecrets { out.write(lines: Self.maskCommands(for: secrets)) }
             guard verbosity != .quiet else { return }
-            out.write(lines: ["flotilla run \(runID): \(playbook) on \(hosts.count) hosts"])
+            out.write(lines: ["flotilla run \(runID): \(playbook) on \(Plural.count(hosts.count, "host"))"])
         case .connecting, .uploadProgress, .stageStarted:
             break
         case .connected(let fingerprint, let duration):

@@ -51,7 +51,7 @@ final class PlainOutput: RunOutput, @unchecked Sendable {
         switch event.kind {
         case .runStarted(let runID, let playbook, let hosts, _, _, _):
             guard verbosity != .quiet else { return [] }
-            return ["== run \(runID): \(playbook) on \(hosts.count) hosts"]
+            return ["== run \(runID): \(playbook) on \(Plural.count(hosts.count, "host"))"]
         case .connecting:
             return []
         case .connected(let fingerprint, let duration):
@@ -61,7 +61,7 @@ final class PlainOutput: RunOutput, @unchecked Sendable {
             return ["\(host) | unreachable: \(message)"]
         case .stageStarted(let stage, let hosts):
             guard verbosity != .quiet else { return [] }
-            return ["== stage \(stage) on \(hosts.count) hosts"]
+            return ["== stage \(stage) on \(Plural.count(hosts.count, "host"))"]
         case .stepStarted(let stage, let step):
             recentOutput.stepStarted(on: host)
             guard verbosity == .verbose else { return [] }
