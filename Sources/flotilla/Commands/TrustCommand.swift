@@ -76,21 +76,26 @@ struct TrustCommand: Command {
                 allTrusted = false
                 continue
             }
+            // What known_hosts says of each key, read once; a pinned host ignores known_hosts.
+            let files = knownHostsFiles(of: host)
+            let statuses = try keys.map { key throws -> KnownHosts.Status? in
+                host.fingerprint == nil
+                    ? try KnownHosts.status(of: key, for: endpoint, files: files) : nil
+            }
             // A changed or revoked key means someone must look first: while one stands,
             // no other key of that host is recorded, or an attacker offering only another
             // key type would pass.
-            let files = knownHostsFiles(of: host)
-            let oneRefused = host.fingerprint == nil && keys.contains { key in
-                switch try? KnownHosts.status(of: key, for: endpoint, files: files) {
+            let oneRefused = statuses.contains { status in
+                switch status {
                 case .changed, .revoked: true
                 default: false
                 }
             }
             var outcomes: [KeyOutcome] = []
-            for key in keys {
+            for (key, status) in zip(keys, statuses) {
                 outcomes.append(try decide(
-                    key, host: host, endpoint: endpoint, interactive: interactive,
-                    mayRecord: !oneRefused, out: out))
+                    key, status: status, host: host, endpoint: endpoint, files: files,
+                    interactive: interactive, mayRecord: !oneRefused, out: out))
             }
             // One trusted key is enough to connect; a changed one means someone must look.
             allTrusted = allTrusted && outcomes.contains(.trusted)
@@ -125,8 +130,9 @@ struct TrustCommand: Command {
 
     /// Shows one key, and records it when allowed.
     private func decide(
-        _ key: HostKeyInfo, host: InventoryHost, endpoint: Endpoint, interactive: Bool,
-        mayRecord: Bool, out: TextOutput
+        _ key: HostKeyInfo, status: KnownHosts.Status?, host: InventoryHost,
+        endpoint: Endpoint, files: [String], interactive: Bool, mayRecord: Bool,
+        out: TextOutput
     ) throws -> KeyOutcome {
         let head = "  \(key.type)  \(key.fingerprint)"
         if let pinned = host.fingerprint {
@@ -135,9 +141,11 @@ struct TrustCommand: Command {
                 : "  not the key the inventory pins; not used")])
             return same ? .trusted : .notRecorded
         }
+        guard let status else {
+            preconditionFailure("a host without a pin has its known_hosts status read")
+        }
 
-        let files = knownHostsFiles(of: host)
-        switch try KnownHosts.status(of: key, for: endpoint, files: files) {
+        switch status {
         case .matches:
             out.write(lines: [head + "  already trusted"])
             return .trusted
