@@ -20,12 +20,21 @@ extension Connection {
         return hostKey
     }
 
-    /// Key exchange only, offering `algorithm` alone when given.
-    func probe(algorithm: String?, timeout: Duration) async throws(SSHError) -> HostKeyInfo {
+    /// Key exchange only, offering `algorithm` alone when given. Nil when the server has no
+    /// host key of that type (or libssh2 cannot use it): the key exchange found nothing in
+    /// common.
+    func probe(algorithm: String?, timeout: Duration) async throws(SSHError) -> HostKeyInfo? {
         if let algorithm {
-            _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, algorithm)
+            guard libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, algorithm) == 0
+            else { return nil }
         }
-        return try await handshake(timeout: timeout, deadline: .now + timeout)
+        do {
+            return try await handshake(timeout: timeout, deadline: .now + timeout)
+        } catch where error.code == .handshake
+            && LibSSH2Runtime.lastError(session).code == LIBSSH2_ERROR_KEX_FAILURE
+        {
+            return nil
+        }
     }
 
     func download(_ remotePath: String) async throws(SSHError) -> [UInt8] {

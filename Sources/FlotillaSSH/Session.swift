@@ -113,31 +113,64 @@ extension Session {
     /// Connects and performs only the key exchange, returning the host key the server
     /// presents for each algorithm in `algorithms` (or its default when empty). Nothing is
     /// verified and nothing authenticated: this is what `flotilla trust` shows the user.
+    ///
+    /// An algorithm the server does not offer is left out. Any other failure (a timeout, a
+    /// dropped connection) is tried once more and then thrown: a key that could not be
+    /// fetched is never silently missing from the answer.
     public static func probeHostKeys(
         alias: String, endpoint: Endpoint, algorithms: [String] = [],
         timeout: Duration = .seconds(10)
     ) async throws(SSHError) -> [HostKeyInfo] {
         LibSSH2Runtime.ensureInitialized()
         var keys: [HostKeyInfo] = []
-        var firstError: SSHError?
+        var notOffered: SSHError?
         let choices: [String?] = algorithms.isEmpty ? [nil] : algorithms.map { $0 }
         for algorithm in choices {
+            let outcome: ProbeOutcome
             do {
-                let loop = EventLoop.next()
-                let socket = try await TCPConnector(
-                    alias: alias, endpoint: endpoint, timeout: timeout, loop: loop
-                ).connect()
-                guard let handle = SessionHandle(socket: socket) else { continue }
-                let connection = Connection(
-                    loop: loop, handle: handle, alias: alias, endpoint: endpoint, user: "")
-                let key = try await connection.probe(algorithm: algorithm, timeout: timeout)
-                await connection.close()
-                if !keys.contains(key) { keys.append(key) }
-            } catch {
-                firstError = firstError ?? error
+                outcome = try await probeOnce(
+                    alias: alias, endpoint: endpoint, algorithm: algorithm, timeout: timeout)
+            } catch where error.code != .connect && error.code != .resolve {
+                outcome = try await probeOnce(
+                    alias: alias, endpoint: endpoint, algorithm: algorithm, timeout: timeout)
+            }
+            switch outcome {
+            case .key(let key): if !keys.contains(key) { keys.append(key) }
+            case .notOffered(let error): notOffered = notOffered ?? error
             }
         }
-        if keys.isEmpty, let firstError { throw firstError }
+        if keys.isEmpty, let notOffered { throw notOffered }
         return keys
+    }
+
+    private enum ProbeOutcome {
+        case key(HostKeyInfo)
+        case notOffered(SSHError)
+    }
+
+    private static func probeOnce(
+        alias: String, endpoint: Endpoint, algorithm: String?, timeout: Duration
+    ) async throws(SSHError) -> ProbeOutcome {
+        let loop = EventLoop.next()
+        let socket = try await TCPConnector(
+            alias: alias, endpoint: endpoint, timeout: timeout, loop: loop
+        ).connect()
+        guard let handle = SessionHandle(socket: socket) else {
+            throw SSHError(
+                .handshake, alias: alias, endpoint: endpoint,
+                message: "libssh2 could not start a session (out of memory?)")
+        }
+        let connection = Connection(
+            loop: loop, handle: handle, alias: alias, endpoint: endpoint, user: "")
+        do {
+            let key = try await connection.probe(algorithm: algorithm, timeout: timeout)
+            await connection.close()
+            return key.map(ProbeOutcome.key) ?? .notOffered(SSHError(
+                .handshake, alias: alias, endpoint: endpoint,
+                message: "the server offers no host key of type \(algorithm ?? "any")"))
+        } catch {
+            await connection.close()
+            throw error
+        }
     }
 }

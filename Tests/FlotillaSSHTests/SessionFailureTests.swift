@@ -9,25 +9,6 @@ import FlotillaSandbox
 
 @Suite("Connection failures")
 struct SessionFailureTests {
-    /// A TCP listener that accepts (in the kernel) and never says anything. It listens on
-    /// 127.0.0.2, where no sandbox server listens, so no fleet can take its port.
-    private func silentListener() throws -> (fd: Int32, port: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.2")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        listen(fd, 16)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
-    }
-
     private func options(port: Int, alias: String) -> ConnectOptions {
         ConnectOptions(
             alias: alias, endpoint: Endpoint(host: "127.0.0.2", port: port), user: "deploy",
@@ -38,8 +19,8 @@ struct SessionFailureTests {
 
     @Test("A listener that accepts and never speaks fails within its timeout")
     func silentListenerTimesOut() async throws {
-        let listener = try silentListener()
-        defer { close(listener.fd) }
+        let listener = try SilentListener()
+        defer { listener.close() }
         let started = ContinuousClock.now
         let error = await failure {
             _ = try await Session.connect(options(port: listener.port, alias: "mute"))
@@ -53,8 +34,8 @@ struct SessionFailureTests {
 
     @Test("A closed port is refused at once, naming the port")
     func refused() async throws {
-        let listener = try silentListener()
-        close(listener.fd)
+        let listener = try SilentListener()
+        listener.close()
         let error = await failure {
             _ = try await Session.connect(options(port: listener.port, alias: "down"))
         }

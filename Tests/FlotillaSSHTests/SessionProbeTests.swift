@@ -14,7 +14,7 @@ struct SessionProbeTests {
             let host = fleet.hosts[0]
             let keys = try await Session.probeHostKeys(
                 alias: host.name, endpoint: Endpoint(host: host.address, port: host.port),
-                algorithms: ["ssh-ed25519", "ecdsa-sha2-nistp256"])
+                algorithms: ["ssh-ed25519", "ecdsa-sha2-nistp256"], timeout: .seconds(30))
             #expect(keys.map(\.type) == ["ssh-ed25519", "ecdsa-sha2-nistp256"])
             for key in keys {
                 let recorded = "\(key.type) \(Data(key.blob).base64EncodedString())"
@@ -22,6 +22,40 @@ struct SessionProbeTests {
                 #expect(key.fingerprint == sha256Fingerprint(key.blob))
             }
         }
+    }
+
+    @Test("A key type the server does not offer is left out; the others are still returned")
+    func leavesOutAlgorithmsTheServerLacks() async throws {
+        try await withFleet(extraServerConfig: "HostKeyAlgorithms ssh-ed25519") { fleet in
+            let host = fleet.hosts[0]
+            let endpoint = Endpoint(host: host.address, port: host.port)
+            let keys = try await Session.probeHostKeys(
+                alias: host.name, endpoint: endpoint,
+                algorithms: ["ecdsa-sha2-nistp256", "ssh-ed25519"], timeout: .seconds(30))
+            #expect(keys.map(\.type) == ["ssh-ed25519"])
+
+            let error = await #expect(throws: SSHError.self) {
+                try await Session.probeHostKeys(
+                    alias: host.name, endpoint: endpoint, algorithms: ["ecdsa-sha2-nistp256"],
+                    timeout: .seconds(30))
+            }
+            #expect(error?.code == .handshake)
+            #expect(error?.message.contains("no host key of type ecdsa-sha2-nistp256") == true)
+        }
+    }
+
+    @Test("A host that accepts connections but never answers is an error, not an empty list")
+    func aSilentHostIsAnError() async throws {
+        let listener = try SilentListener()
+        defer { listener.close() }
+        let started = ContinuousClock.now
+        let error = await #expect(throws: SSHError.self) {
+            try await Session.probeHostKeys(
+                alias: "silent", endpoint: Endpoint(host: "127.0.0.2", port: listener.port),
+                algorithms: ["ssh-ed25519"], timeout: .seconds(1))
+        }
+        #expect(error?.code == .connectTimeout)
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("The session socket has TCP_NODELAY, so small packets never wait for delayed ACKs")
