@@ -59,15 +59,35 @@ struct Redactor: Sendable {
             let trimmedBase64 = Data(trimmed.utf8).base64EncodedString()
             forms += [trimmed, trimmedBase64, trimmedBase64.replacingOccurrences(of: "=", with: "")]
         }
-        let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        if let encoded = secret.addingPercentEncoding(withAllowedCharacters: unreserved) {
-            forms.append(encoded)
-        }
+        forms += urlEncodedForms(of: secret)
         let lines = secret.split(whereSeparator: \.isNewline).map(String.init)
         if lines.count > 1 {
             forms += lines.filter { $0.trimmingCharacters(in: .whitespaces).count >= 4 }
         }
         return forms
+    }
+
+    /// The value as a URL or a form would carry it: every byte outside the unreserved ASCII
+    /// set as `%XX` (upper- and lower-case hex), and the form flavour with `+` for a space.
+    private static func urlEncodedForms(of secret: String) -> [String] {
+        let unreserved = Set(Array(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8))
+        var upper = "", lower = "", form = ""
+        for byte in secret.utf8 {
+            if unreserved.contains(byte) {
+                let character = String(UnicodeScalar(byte))
+                upper += character
+                lower += character
+                form += character
+                continue
+            }
+            let hex = String(byte, radix: 16, uppercase: true)
+            let code = "%" + (hex.count == 1 ? "0" + hex : hex)
+            upper += code
+            lower += code.lowercased()
+            form += byte == UInt8(ascii: " ") ? "+" : code
+        }
+        return upper == secret ? [] : [upper, lower, form]
     }
 
     private static func matches(_ needle: [UInt8], in bytes: [UInt8], at index: Int) -> Bool {

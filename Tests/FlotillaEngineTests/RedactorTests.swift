@@ -16,6 +16,16 @@ import Testing
         #expect(redactor.redact(input) == expected)
     }
 
+    @Test(arguments: [
+        "Sekret%2Fwith%2Burl%3Dchars%2642%20%C3%BC",
+        "Sekret%2fwith%2burl%3dchars%2642%20%c3%bc",
+        "Sekret%2Fwith%2Burl%3Dchars%2642+%C3%BC",
+    ])
+    func everyURLEncodingOfASecretIsMasked(encoded: String) {
+        let redactor = Redactor(secrets: ["Sekret/with+url=chars&42 ü"])
+        #expect(redactor.redact("?q=\(encoded)&x=1") == "?q=********&x=1")
+    }
+
     @Test func bytesThatAreNotUTF8AreRedactedAndKept() {
         let redactor = Redactor(secrets: ["abcd"])
         let input: [UInt8] = [0xff, 0xfe] + Array("abcd".utf8) + [0x80]
