@@ -23,7 +23,8 @@ enum SandboxUsers {
     }
 
     /// The sandbox user for a host, `flotilla-<host>`, created with a home, bash and
-    /// password-less sudo when missing; an existing one is reused.
+    /// password-less sudo when missing; an existing one is reused, with its home emptied so
+    /// every fleet starts from fresh hosts.
     static func ensure(host: String) throws(SandboxError) -> Account {
         let name = "flotilla-\(host)"
         guard name.count <= 32, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
@@ -40,7 +41,31 @@ enum SandboxUsers {
         guard let account = lookup(name) else {
             throw SandboxError("the user \(name) was created but cannot be found")
         }
+        try resetHome(account)
         return account
+    }
+
+    /// Empties a sandbox user's home and puts the skeleton files back, as on a new machine:
+    /// what an earlier fleet of the same names left (state files, a lock) must not make a
+    /// step of this one look already done. Only a home named after its sandbox user is
+    /// touched.
+    private static func resetHome(_ account: Account) throws(SandboxError) {
+        guard account.name.hasPrefix("flotilla-"),
+            (account.home as NSString).lastPathComponent == account.name
+        else { return }
+        let files = FileManager.default
+        for entry in (try? files.contentsOfDirectory(atPath: account.home)) ?? [] {
+            do {
+                try files.removeItem(atPath: account.home + "/" + entry)
+            } catch {
+                throw SandboxError(
+                    "could not empty \(account.home) for a fresh host: \(error.localizedDescription)")
+            }
+        }
+        if files.fileExists(atPath: "/etc/skel") {
+            try ChildProcess.check("/bin/cp", ["-a", "/etc/skel/.", account.home])
+        }
+        try ChildProcess.check("/bin/chown", ["-R", "\(account.name):", account.home])
     }
 
     private static func lookup(_ name: String) -> Account? {

@@ -182,6 +182,27 @@ struct SandboxFleetTests {
         }
     }
 
+    @Test("A new fleet with the names of an old one starts from fresh homes",
+          .enabled(if: geteuid() == 0))
+    func aNewFleetStartsFromFreshHomes() async throws {
+        let options = try SandboxOptions.temporary(count: 1, namePrefix: "fleet-fresh-")
+        try await SandboxFleet.withFleet(options) { fleet in
+            let home = fleet.hosts[0].home
+            #expect(FileManager.default.createFile(atPath: home + "/left-over", contents: nil))
+            try FileManager.default.createDirectory(
+                atPath: home + "/.flotilla/lock", withIntermediateDirectories: true)
+        }
+        let again = try SandboxOptions.temporary(count: 1, namePrefix: "fleet-fresh-")
+        try await SandboxFleet.withFleet(again) { fleet in
+            let home = fleet.hosts[0].home
+            #expect(!FileManager.default.fileExists(atPath: home + "/left-over"))
+            #expect(!FileManager.default.fileExists(atPath: home + "/.flotilla"))
+            #expect(FileManager.default.fileExists(atPath: home + "/.bashrc"))
+            let result = try await ssh(fleet, fleet.hosts[0], "stat -c %U ~/.bashrc")
+            #expect(result.output == "\(fleet.hosts[0].user)\n")
+        }
+    }
+
     @Test("Twenty servers come up together, each on its own port")
     func twentyServersComeUpQuickly() async throws {
         let options = try SandboxOptions.temporary(
