@@ -8,6 +8,7 @@ extension Connection {
     ) async throws(SSHError) -> HostKeyInfo {
         jumpBridge = bridge
         let deadline = ContinuousClock.now + options.handshakeTimeout
+        try await awaitBanner(within: min(options.connectTimeout, options.handshakeTimeout))
         preferHostKeyAlgorithms(
             verifier.preferredAlgorithms(supported: supportedHostKeyAlgorithms()))
         let hostKey = try await handshake(timeout: options.handshakeTimeout, deadline: deadline)

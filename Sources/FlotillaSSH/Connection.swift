@@ -86,6 +86,7 @@ actor Connection {
     ) async throws(Interruption) -> T {
         while true {
             try await awaitTurn(operation)
+            handle.counter.emptyReadsInCall = 0
             let result = call()
             if !again(result) {
                 finishedCall(operation)
@@ -209,6 +210,15 @@ actor Connection {
     /// socket itself failed.
     func failure(_ code: SSHError.Code, _ message: String) -> SSHError {
         let (number, text) = LibSSH2Runtime.lastError(session)
+        if handle.counter.brokeLoop {
+            let error = lostConnection(
+                reason: "\(alias) sent data libssh2 could not get past (a broken or hostile "
+                    + "server), so the connection was closed")
+            markLost(error)
+            return SSHError(
+                code, alias: alias, endpoint: endpoint, message: error.message,
+                detail: "libssh2 \(number): \(text)")
+        }
         let socketCodes: Set<Int32> = [
             LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV,
             LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_NONE,

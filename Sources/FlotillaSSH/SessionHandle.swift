@@ -9,6 +9,15 @@ import Glibc
 /// others are woken to look for their data.
 final class ReceiveCounter: @unchecked Sendable {
     var bytes: UInt64 = 0
+    /// Reads that found nothing since the current libssh2 call began. A call returns to us
+    /// at its first empty read; libssh2 1.10 has paths (an SFTP version packet too short to
+    /// parse) where it retries forever instead, spinning a core.
+    var emptyReadsInCall = 0
+    /// Set when such a loop was broken by failing the socket.
+    var brokeLoop = false
+
+    /// Far more empty reads than any call makes before it returns EAGAIN to us.
+    static let emptyReadLimit = 10_000
 }
 
 /// libssh2 reads through this callback so the session's receive count stays current.
@@ -17,11 +26,19 @@ private let countingReceive: @convention(c) (
     UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> Int = { socket, buffer, length, flags, abstract in
     let received = recv(socket, buffer, length, flags)
-    if received < 0 { return -Int(errno) }
-    if received > 0, let counter = abstract?.pointee {
-        Unmanaged<ReceiveCounter>.fromOpaque(counter).takeUnretainedValue().bytes +=
-            UInt64(received)
+    let failure = errno
+    guard let pointer = abstract?.pointee else { return received < 0 ? -Int(failure) : received }
+    let counter = Unmanaged<ReceiveCounter>.fromOpaque(pointer).takeUnretainedValue()
+    if received < 0 {
+        guard failure == EAGAIN || failure == EWOULDBLOCK else { return -Int(failure) }
+        counter.emptyReadsInCall += 1
+        if counter.emptyReadsInCall > ReceiveCounter.emptyReadLimit {
+            counter.brokeLoop = true
+            return -Int(ECONNABORTED)
+        }
+        return -Int(failure)
     }
+    counter.bytes += UInt64(received)
     return received
 }
 

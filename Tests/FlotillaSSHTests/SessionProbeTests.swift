@@ -5,6 +5,7 @@ import Foundation
 import Testing
 
 @testable import FlotillaSSH
+import FlotillaSandbox
 
 @Suite("Probing and round trips")
 struct SessionProbeTests {
