@@ -163,7 +163,10 @@ extension HostRun {
         } catch {
             if Task.isCancelled || error.code == .cancelled { return await interrupted() }
             groups.clear()
-            return .from(error)
+            var outcome = StepOutcome.from(error)
+            // The command may still run, or may have ended either way: nobody can tell.
+            if error.code == .connectionLost { outcome.exitStatus = .unknown }
+            return outcome
         }
         if Task.isCancelled { return await interrupted() }
         groups.clear()

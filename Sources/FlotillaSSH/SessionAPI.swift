@@ -130,7 +130,7 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .exited(let code): "exited with status \(code)"
         case .signalled(let name): "terminated by SIG\(name)"
-        case .unknown: "exit status not reported (channel closed early)"
+        case .unknown: "unknown (the channel closed without reporting one)"
         }
     }
 }

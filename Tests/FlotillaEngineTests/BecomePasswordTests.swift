@@ -59,28 +59,18 @@ import Testing
     /// A user whose sudo rights need its password.
     private static func makeUser() throws {
         if getpwnam(user) == nil {
-            try command("/usr/sbin/useradd", ["--system", "--shell", "/bin/bash", user])
+            try runLocally("/usr/sbin/useradd", ["--system", "--shell", "/bin/bash", user])
         }
-        try command("/bin/sh", ["-c", "echo '\(user):\(password)' | /usr/sbin/chpasswd"])
+        try runLocally("/bin/sh", ["-c", "echo '\(user):\(password)' | /usr/sbin/chpasswd"])
         let rule = "\(user) ALL=(ALL) ALL\n"
         let file = "/etc/sudoers.d/\(user)"
         if read(file) != rule {
             let temporary = "/etc/sudoers.d/.\(user).new"
             try rule.write(toFile: temporary, atomically: true, encoding: .utf8)
             _ = chmod(temporary, 0o440)
-            try command("/usr/sbin/visudo", ["-cf", temporary])
+            try runLocally("/usr/sbin/visudo", ["-cf", temporary])
             _ = rename(temporary, file)
         }
-    }
-
-    private static func command(_ path: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(path) \(arguments.first ?? "") failed")
     }
 
     private func commandLines() -> String {

@@ -40,19 +40,21 @@ struct SandboxRun {
 
     var names: [String] { fleet.hosts.map(\.name) }
 
-    /// Writes `yaml` as a playbook and runs it; `cancelAfter` interrupts the run once the
-    /// condition holds.
+    /// Writes `yaml` as a playbook and runs it; `connector` replaces the engine's own
+    /// (to change connection settings the inventory has no key for).
     func run(
         _ yaml: String, name: String = "play.yml", options: RunOptions = RunOptions(),
-        environment: [String: String] = [:], sink: EventLog = EventLog()
+        environment: [String: String] = [:], sink: EventLog = EventLog(),
+        connector: (any HostConnector)? = nil
     ) async throws -> RunOutcome {
         try await start(yaml, name: name, options: options, environment: environment,
-                        sink: sink).value
+                        sink: sink, connector: connector).value
     }
 
     func start(
         _ yaml: String, name: String = "play.yml", options: RunOptions = RunOptions(),
-        environment: [String: String] = [:], sink: EventLog = EventLog()
+        environment: [String: String] = [:], sink: EventLog = EventLog(),
+        connector: (any HostConnector)? = nil
     ) throws -> Task<RunOutcome, Never> {
         let path = fleet.folder + "/" + name
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -66,11 +68,18 @@ struct SandboxRun {
         var options = options
         options.logsFolder = fleet.folder + "/runs"
         let inventory = self.inventory
-        return Task {
-            await Engine.run(
-                playbook: playbook, plans: plans, inventory: inventory, secrets: secrets,
-                options: options, sink: sink)
+        guard let connector else {
+            return Task {
+                await Engine.run(
+                    playbook: playbook, plans: plans, inventory: inventory, secrets: secrets,
+                    options: options, sink: sink)
+            }
         }
+        let driver = RunDriver(
+            playbook: playbook, plans: plans, inventory: inventory, secrets: secrets,
+            options: options, sink: sink, connector: connector,
+            environment: ProcessInfo.processInfo.environment)
+        return Task { await driver.run() }
     }
 }
 

@@ -137,3 +137,41 @@ func run(_ command: String, name: String? = nil) -> ResolvedStep {
 func read(_ path: String) -> String? {
     FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
 }
+
+/// A local program that `runLocally` ran ended with a non-zero status.
+struct LocalCommandFailed: Error, CustomStringConvertible {
+    var command: [String]
+    var status: Int32
+    var description: String { "\(command.joined(separator: " ")) exited with \(status)" }
+}
+
+/// Runs a local program (useradd, mount) to its end; a non-zero status throws.
+func runLocally(_ path: String, _ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw LocalCommandFailed(command: [path] + arguments, status: process.terminationStatus)
+    }
+}
+
+/// Runs blocking work (starting and stopping servers, waiting for files) on a thread of its
+/// own: Swift's cooperative pool has one thread per core, and blocking it stalls every
+/// session of every test running at the same time.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let result = await withCheckedContinuation {
+        (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+        Thread.detachNewThread {
+            continuation.resume(returning: Result { try body() })
+        }
+    }
+    return try result.get()
+}
+
+/// `count` random bytes, for files whose every byte is checked.
+func randomBytes(_ count: Int) -> Data {
+    FileHandle(forReadingAtPath: "/dev/urandom")!.readData(ofLength: count)
+}
