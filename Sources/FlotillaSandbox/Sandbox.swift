@@ -28,6 +28,10 @@ public struct SandboxOptions: Sendable {
     public var startTimeout: Duration
     /// `down()` deletes the folder (keys, configs, logs) after stopping the servers.
     public var removeFolderWhenDown: Bool = false
+    /// Empty the homes of reused sandbox users first, so the hosts look new: what an
+    /// earlier fleet of the same names left (state files, a lock) cannot make a step look
+    /// already done. Off for fleets that may run beside another of the same names.
+    public var freshHomes: Bool = false
 
     public init(
         count: Int, folder: String, inventoryPath: String, namePrefix: String = "sandbox-",

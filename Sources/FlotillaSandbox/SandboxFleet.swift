@@ -64,7 +64,10 @@ public final class SandboxFleet: Sendable {
         var accounts: [SandboxUsers.Account] = []
         for name in names {
             let perHost = runsAsRoot && options.userPerHost
-            accounts.append(perHost ? try SandboxUsers.ensure(host: name) : SandboxUsers.current())
+            accounts.append(
+                perHost
+                    ? try SandboxUsers.ensure(host: name, freshHome: options.freshHomes)
+                    : SandboxUsers.current())
         }
 
         // Every host gets its own ed25519 and ECDSA keys; RSA is slow to generate, so

@@ -23,9 +23,9 @@ enum SandboxUsers {
     }
 
     /// The sandbox user for a host, `flotilla-<host>`, created with a home, bash and
-    /// password-less sudo when missing; an existing one is reused, with its home emptied so
-    /// every fleet starts from fresh hosts.
-    static func ensure(host: String) throws(SandboxError) -> Account {
+    /// password-less sudo when missing; an existing one is reused, with its home emptied
+    /// when `freshHome` is set.
+    static func ensure(host: String, freshHome: Bool) throws(SandboxError) -> Account {
         let name = "flotilla-\(host)"
         guard name.count <= 32, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
         else {
@@ -41,7 +41,7 @@ enum SandboxUsers {
         guard let account = lookup(name) else {
             throw SandboxError("the user \(name) was created but cannot be found")
         }
-        try resetHome(account)
+        if freshHome { try resetHome(account) }
         return account
     }
 

@@ -79,8 +79,8 @@ struct HostileSFTPTests {
     }
 
     /// libssh2 waits for the reply it asked for; a server that answers with well-formed
-    /// packets of another kind keeps it waiting. The wait must stay idle and end at once
-    /// when the run is interrupted or the step times out.
+    /// packets of another kind keeps it waiting. The wait must end at once when the run is
+    /// interrupted.
     @Test(
         "Replies of the wrong kind keep an operation waiting until it is cancelled, then it ends",
         arguments: [HostileSFTP.wrongType, .wrongID])

@@ -185,14 +185,16 @@ struct SandboxFleetTests {
     @Test("A new fleet with the names of an old one starts from fresh homes",
           .enabled(if: geteuid() == 0))
     func aNewFleetStartsFromFreshHomes() async throws {
-        let options = try SandboxOptions.temporary(count: 1, namePrefix: "fleet-fresh-")
+        var options = try SandboxOptions.temporary(count: 1, namePrefix: "fleet-fresh-")
+        options.freshHomes = true
         try await SandboxFleet.withFleet(options) { fleet in
             let home = fleet.hosts[0].home
             #expect(FileManager.default.createFile(atPath: home + "/left-over", contents: nil))
             try FileManager.default.createDirectory(
                 atPath: home + "/.flotilla/lock", withIntermediateDirectories: true)
         }
-        let again = try SandboxOptions.temporary(count: 1, namePrefix: "fleet-fresh-")
+        var again = try SandboxOptions.temporary(count: 1, namePrefix: "fleet-fresh-")
+        again.freshHomes = true
         try await SandboxFleet.withFleet(again) { fleet in
             let home = fleet.hosts[0].home
             #expect(!FileManager.default.fileExists(atPath: home + "/left-over"))

@@ -65,6 +65,7 @@ struct SandboxCommand: Command {
             var options = SandboxOptions(
                 count: count, folder: Self.folder, inventoryPath: inventoryPath)
             options.keepRunning = true
+            options.freshHomes = true
             let fleet = try SandboxFleet.up(options)
             let rows = fleet.hosts.map {
                 [$0.name, HostsCommand.address(host: $0.address, port: $0.port), $0.user,
