@@ -63,19 +63,51 @@ extension HostRun {
             if context.options.check { return StepOutcome(.skipped, "would run (check mode)") }
             return await runUploadedScript(localPath, contents, args, step, on: connection)
         case .upload(let localPath, let target):
-            return await uploadLocal(localPath, to: target, step, on: connection)
+            return await bounded(step) {
+                await self.uploadLocal(localPath, to: target, step, on: connection)
+            }
         case .template(_, let contents, let target):
             let file = DesiredFile(
                 contents: contents, target: target, mode: step.mode ?? 0o644,
                 parents: step.parents)
-            return await install([file], step, on: connection)
+            return await bounded(step) { await self.install([file], step, on: connection) }
         case .secret(let contents, let target):
             let file = DesiredFile(
                 contents: contents, target: target, mode: step.mode ?? 0o600,
                 parents: step.parents)
-            return await install([file], step, on: connection)
+            return await bounded(step) { await self.install([file], step, on: connection) }
         case .fetch(let remote, let local):
-            return await fetch(remote, to: local, step, on: connection)
+            return await bounded(step) {
+                await self.fetch(remote, to: local, step, on: connection)
+            }
+        }
+    }
+
+    /// A file step has no remote command for its `timeout` to end, so the timeout bounds
+    /// the whole transfer: past it the transfer is cancelled, which removes its temporary
+    /// file, and the step fails. The target is swapped in by a rename, so it is whole.
+    private func bounded(
+        _ step: ResolvedStep, _ work: @escaping @Sendable () async -> StepOutcome
+    ) async -> StepOutcome {
+        guard let timeout = step.timeout else { return await work() }
+        return await withTaskGroup(of: StepOutcome?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            if let first { return first }
+            // The timer ended first, or the run was interrupted and ended both.
+            let late = await group.next() ?? nil
+            if Task.isCancelled { return late ?? .interrupted() }
+            if let late, late.status != .failed, late.status != .unreachable { return late }
+            return StepOutcome(
+                .failed,
+                "timed out after \(Self.words(timeout)); the transfer was stopped and "
+                    + "the target left as it was or fully replaced, never part-written",
+                exitClass: .timedOut)
         }
     }
 

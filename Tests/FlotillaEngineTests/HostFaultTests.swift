@@ -201,6 +201,41 @@ import Testing
         }
     }
 
+    /// A file step's `timeout` bounds its transfer: past it the upload is stopped, the old
+    /// file stays, no temporary file is left, and the step fails saying it timed out.
+    @Test func anUploadPastItsTimeoutStopsAndLeavesTheOldFile() async throws {
+        try await SandboxRun.with(prefix: "ut-", count: 1) { sandbox in
+            try Data(count: 256 << 20).write(
+                to: URL(fileURLWithPath: sandbox.fleet.folder + "/big.bin"))
+            let started = ContinuousClock.now
+            let outcome = try await sandbox.run("""
+                name: ship
+                hosts: all
+                stages:
+                  - name: old
+                    steps:
+                      - run: printf old > ~/big.bin
+                  - name: ship
+                    steps:
+                      - name: ship it
+                        upload: big.bin
+                        to: ~/big.bin
+                        timeout: 200ms
+                """)
+
+            #expect(ContinuousClock.now - started < .seconds(30))
+            #expect(outcome.exitCode == 4)
+            #expect(outcome.summaries[0].failure == "ship it: timed out after 200ms; the"
+                + " transfer was stopped and the target left as it was or fully replaced,"
+                + " never part-written")
+            let home = sandbox.home("ut-1")
+            #expect(read(home + "/big.bin") == "old")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: home)
+                .filter { $0.contains("big.bin") }
+            #expect(leftovers == ["big.bin"])
+        }
+    }
+
     /// Field report R20 in a run: the host whose disk is full fails with a message that says
     /// so, keeps its old file and no temporary one; the other host gets the new file.
     @Test func r20ADiskFullDuringAnUploadFailsThatHostAloneAndKeepsTheOldFile()
