@@ -75,6 +75,9 @@ extension HostRun {
             copy.target = absolute(file.target)
             return copy
         }
+        if Self.writesDirectly(step) && !context.options.check && !context.options.diff {
+            return await upload(files, step, on: connection)
+        }
         let states: [RemoteState]
         switch await probe(files.map(\.target), step, on: connection) {
         case .value(let found): states = found
@@ -119,19 +122,60 @@ extension HostRun {
         return outcome
     }
 
+    /// The login user writes the file as itself: no owner, group or `become`.
+    private static func writesDirectly(_ step: ResolvedStep) -> Bool {
+        !step.become && step.owner == nil && step.group == nil
+    }
+
+    /// Writes files the login user owns straight through SFTP. The upload itself compares
+    /// size, mode and SHA-256 and leaves an identical file alone, so no command has to
+    /// inspect the targets first: a step costs the host no process when nothing changed
+    /// but the one `sha256sum`, and none at all for a new file.
+    private func upload(
+        _ files: [DesiredFile], _ step: ResolvedStep, on connection: any HostConnection
+    ) async -> StepOutcome {
+        var written: [DesiredFile] = []
+        for file in files {
+            let request = UploadRequest(
+                contents: .bytes(file.contents), remotePath: file.target, mode: file.mode,
+                createParents: file.parents)
+            do {
+                if try await connection.upload(request, progress: progress(for: step))
+                    != .unchanged
+                {
+                    written.append(file)
+                }
+            } catch {
+                if Task.isCancelled { return .interrupted() }
+                return .from(error)
+            }
+        }
+        if written.isEmpty { return StepOutcome(.ok) }
+        var outcome = StepOutcome(.changed)
+        outcome.files = written.map {
+            RunRecord.FileChange(path: $0.target, sha256: Checksum.sha256Hex($0.contents))
+        }
+        outcome.message = written.count == 1
+            ? "wrote \(written[0].target)" : "wrote \(written.count) files"
+        return outcome
+    }
+
+    private func progress(for step: ResolvedStep) -> UploadProgress {
+        let hub = self.hub
+        let name = self.name
+        let stepName = step.displayName
+        return { sent, total in
+            hub.emit(name, .uploadProgress(step: stepName, sent: sent, total: total))
+        }
+    }
+
     /// Writes one file atomically: through SFTP when the login user writes it as itself,
     /// through a private temp copy and `sudo` when an owner or `become` is asked for.
     private func write(
         _ file: DesiredFile, _ step: ResolvedStep, on connection: any HostConnection
     ) async -> StepOutcome? {
-        let hub = self.hub
-        let name = self.name
-        let stepName = step.displayName
-        let progress: UploadProgress = { sent, total in
-            hub.emit(name, .uploadProgress(step: stepName, sent: sent, total: total))
-        }
-        let direct = !step.become && step.owner == nil && step.group == nil
-        if direct {
+        let progress = progress(for: step)
+        if Self.writesDirectly(step) {
             let request = UploadRequest(
                 contents: .bytes(file.contents), remotePath: file.target, mode: file.mode,
                 createParents: file.parents)

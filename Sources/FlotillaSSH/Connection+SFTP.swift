@@ -52,16 +52,18 @@ extension Connection {
     }
 
     /// Attributes of a path, or nil when it does not exist.
-    func sftpStat(_ path: String, _ operation: Operation) async throws(SSHError)
-        -> LIBSSH2_SFTP_ATTRIBUTES?
+    /// Attributes of `path`, or nil when it does not exist. `following: false` describes a
+    /// symbolic link itself rather than what it points to.
+    func sftpStat(_ path: String, following: Bool = true, _ operation: Operation)
+        async throws(SSHError) -> LIBSSH2_SFTP_ATTRIBUTES?
     {
         let sftp = try await sftpSession(operation)
         var attributes = LIBSSH2_SFTP_ATTRIBUTES()
+        let kind = following ? LIBSSH2_SFTP_STAT : LIBSSH2_SFTP_LSTAT
         let rc: Int32
         do {
             rc = try await perform(operation) {
-                libssh2_sftp_stat_ex(
-                    sftp, path, UInt32(path.utf8.count), LIBSSH2_SFTP_STAT, &attributes)
+                libssh2_sftp_stat_ex(sftp, path, UInt32(path.utf8.count), kind, &attributes)
             }
         } catch {
             throw sftpInterrupted(error, doing: "reading \(path)")

@@ -5,7 +5,7 @@ extension Connection {
     /// Writes a file atomically: a temporary file in the target folder created with the final
     /// mode (so a secret is never readable by others), written with many requests in flight,
     /// synced, then renamed over the target. A target with the same bytes and mode is left
-    /// alone.
+    /// alone; a target that is a folder, a link or anything but a plain file is refused.
     func upload(
         _ request: UploadRequest, progress: UploadProgress?
     ) async throws(SSHError) -> UploadOutcome {
@@ -16,14 +16,20 @@ extension Connection {
         let target = try await absolutePath(request.remotePath, operation)
         let mode = request.mode & 0o7777
 
-        if let existing = try await sftpStat(target, operation),
-            existing.filesize == UInt64(contents.count),
-            UInt32(existing.permissions) & 0o7777 == mode,
-            UInt32(existing.permissions) & UInt32(LIBSSH2_SFTP_S_IFMT)
-                == UInt32(LIBSSH2_SFTP_S_IFREG),
-            try await remoteDigest(of: target) == SHA256Digest.hex(contents)
-        {
-            return .unchanged
+        if let existing = try await sftpStat(target, following: false, operation) {
+            let permissions = UInt32(truncatingIfNeeded: existing.permissions)
+            guard permissions & UInt32(LIBSSH2_SFTP_S_IFMT) == UInt32(LIBSSH2_SFTP_S_IFREG)
+            else {
+                throw SSHError(
+                    .sftp, alias: alias, endpoint: endpoint,
+                    message: "\(target) on \(alias) exists and is not a file (a folder or a "
+                        + "link); remove it first or choose another target")
+            }
+            if existing.filesize == UInt64(contents.count), permissions & 0o7777 == mode,
+                try await remoteDigest(of: target) == SHA256Digest.hex(contents)
+            {
+                return .unchanged
+            }
         }
 
         let parent = Self.parentFolder(of: target)

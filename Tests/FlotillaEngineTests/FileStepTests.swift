@@ -120,6 +120,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: fleet.home("web-1") + "/a"))
     }
 
+    @Test func aTargetThatIsAFolderOrALinkIsRefusedAndLeftAsItIs() async throws {
+        let fleet = try TestFleet(count: 1)
+        defer { fleet.remove() }
+        let home = fleet.home("web-1")
+        try FileManager.default.createDirectory(
+            atPath: home + "/conf", withIntermediateDirectories: true)
+        try "real\n".write(toFile: home + "/real.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: home + "/link.txt", withDestinationPath: home + "/real.txt")
+        for target in ["~/conf", "~/link.txt"] {
+            let file = step(.template(localPath: "t", contents: Array("x".utf8), to: target))
+            let outcome = await fleet.run(fleet.plans([("files", { _ in [file] })]))
+            #expect(outcome.exitCode == 1)
+            let path = home + target.dropFirst(1)
+            let failure = outcome.summaries[0].failure ?? ""
+            #expect(failure.contains("\(path) on "), "\(failure)")
+            #expect(failure.contains(" exists and is not a file"), "\(failure)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/conf").isEmpty)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: home + "/link.txt")
+            == home + "/real.txt")
+        #expect(read(home + "/real.txt") == "real\n")
+    }
+
     @Test func fetchCopiesARemoteFileIntoTheRunFolder() async throws {
         let fleet = try TestFleet(count: 1)
         defer { fleet.remove() }

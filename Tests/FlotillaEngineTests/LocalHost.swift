@@ -121,6 +121,10 @@ final class LocalConnection: HostConnection {
             bytes = Array(FileManager.default.contents(atPath: local) ?? Data())
         }
         let manager = FileManager.default
+        var status = Glibc.stat()
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            throw SSHError(.sftp, message: "\(path) on local exists and is not a file")
+        }
         if let existing = manager.contents(atPath: path), Array(existing) == bytes,
             let mode = try? manager.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber,
             mode.uint32Value & 0o7777 == request.mode

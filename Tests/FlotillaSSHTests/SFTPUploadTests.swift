@@ -116,6 +116,32 @@ struct SFTPUploadTests {
         }
     }
 
+    @Test("A target that is a folder or a link is refused, and left as it was")
+    func targetNotAFile() async throws {
+        try await withFleet { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                let dir = try await scratchFolder(session)
+                let home = fleet.hosts[0].home
+                _ = try await run(
+                    session, "mkdir \(dir)/conf && echo real > \(dir)/real && "
+                        + "ln -s real \(dir)/link")
+                for name in ["conf", "link"] {
+                    let request = UploadRequest(
+                        contents: .bytes(Array("new\n".utf8)),
+                        remotePath: "~/\(dir)/\(name)", mode: 0o644)
+                    let error = await failure { _ = try await session.upload(request) }
+                    #expect(error?.code == .sftp)
+                    #expect(error?.message.hasPrefix(
+                        "\(home)/\(dir)/\(name) on t-1 exists and is not a file") == true,
+                        "\(String(describing: error))")
+                }
+                let listing = try await run(
+                    session, "cd \(dir) && ls -A conf && readlink link && cat real")
+                #expect(listing.stdout == "real\nreal\n")
+            }
+        }
+    }
+
     @Test("Writing where the user may not is a permission error naming the path")
     func permissionDenied() async throws {
         try await withFleet { fleet in
