@@ -60,11 +60,13 @@ struct RemoteProgram: Sendable {
 
     /// Runs as the login user: starts the job, reports its process group, waits, reports.
     private func outer() -> String {
-        let reader = Self.quote("IFS= read -r -d \"\" p; p=${p#*\(Self.startTag)}; eval \"$p\"")
+        let read = "IFS= read -r -d \"\" p; p=${p#*\(Self.startTag)}; eval \"$p\""
+        let reader = Self.quote(read)
         let launch: String
         switch privilege {
         case .user:
-            launch = "bash -c \(reader)"
+            // A subshell is a job of its own too, and costs the host a fork, not a new bash.
+            launch = "( \(read) )"
         case .sudo(let password):
             launch = password == nil
                 ? "sudo -n -H -- bash -c \(reader)"
