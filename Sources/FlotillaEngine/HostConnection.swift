@@ -27,7 +27,30 @@ protocol HostConnection: Sendable {
         _ remotePath: String, mode: UInt32, parents: Bool
     ) async throws(SSHError)
 
+    /// Starts the host's shell (`HostShell`); nil where the connection has none.
+    func openShell(_ command: String) async throws(SSHError) -> RemoteShell?
+
+    func exchange(
+        _ shell: RemoteShell, input: [UInt8], timeout: Duration?,
+        output: @escaping @Sendable (OutputChunk) -> Void, until: @escaping @Sendable () -> Bool
+    ) async throws(SSHError) -> Bool
+
+    func closeShell(_ shell: RemoteShell) async
+
     func close() async
+}
+
+extension HostConnection {
+    func openShell(_ command: String) async throws(SSHError) -> RemoteShell? { nil }
+
+    func exchange(
+        _ shell: RemoteShell, input: [UInt8], timeout: Duration?,
+        output: @escaping @Sendable (OutputChunk) -> Void, until: @escaping @Sendable () -> Bool
+    ) async throws(SSHError) -> Bool {
+        false
+    }
+
+    func closeShell(_ shell: RemoteShell) async {}
 }
 
 /// Opens connections. One per host for the whole run.
@@ -70,6 +93,22 @@ struct SessionConnection: HostConnection {
         _ remotePath: String, mode: UInt32, parents: Bool
     ) async throws(SSHError) {
         try await session.makeDirectory(remotePath, mode: mode, parents: parents)
+    }
+
+    func openShell(_ command: String) async throws(SSHError) -> RemoteShell? {
+        try await session.openShell(command)
+    }
+
+    func exchange(
+        _ shell: RemoteShell, input: [UInt8], timeout: Duration?,
+        output: @escaping @Sendable (OutputChunk) -> Void, until: @escaping @Sendable () -> Bool
+    ) async throws(SSHError) -> Bool {
+        try await session.exchange(
+            shell, input: input, timeout: timeout, output: output, until: until)
+    }
+
+    func closeShell(_ shell: RemoteShell) async {
+        await session.closeShell(shell)
     }
 
     func close() async {

@@ -131,7 +131,7 @@ extension HostRun {
         hub.note(name, "guard: \(command)")
         do {
             let result = try await RemoteRun.run(
-                program, on: connection, capture: true,
+                program, on: connection, shell: shell, capture: true,
                 channelTimeout: step.timeout.map { $0 + .seconds(30) },
                 onGroup: { [groups] in groups.set($0, become: step.become) })
             groups.clear()
@@ -186,7 +186,7 @@ extension HostRun {
         let result: RemoteRunResult
         do {
             result = try await RemoteRun.run(
-                program, on: connection,
+                program, on: connection, shell: shell,
                 channelTimeout: step.timeout.map { $0 + .seconds(30) },
                 onGroup: { [groups] in groups.set($0, become: step.become) },
                 onLine: { stream, line, partial in

@@ -212,7 +212,8 @@ extension HostRun {
         script.append(chain.joined(separator: " && ") + " || { r=$?; rm -f -- \"$n\"; exit $r; }")
         let program = program(for: step) { _ in script.joined(separator: "\n") }
         do {
-            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            let result = try await RemoteRun.run(
+                program, on: connection, shell: shell, capture: true)
             await Task { try? await connection.remove(temp) }.value
             if result.status.succeeded { return nil }
             if let sudo = sudoProblem(result, step) { return sudo }
@@ -242,7 +243,8 @@ extension HostRun {
         var program = program(for: step) { _ in script }
         program.cwd = nil
         do {
-            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            let result = try await RemoteRun.run(
+                program, on: connection, shell: shell, capture: true)
             if let sudo = sudoProblem(result, step) { return .stop(sudo) }
             let lines = String(decoding: result.stdout, as: UTF8.self)
                 .split(separator: "\n").map(String.init)
@@ -272,7 +274,8 @@ extension HostRun {
         if case .file = state {
             var program = program(for: step) { _ in "cat -- \(RemoteProgram.quote(file.target))" }
             program.cwd = nil
-            guard let result = try? await RemoteRun.run(program, on: connection, capture: true),
+            guard let result = try? await RemoteRun.run(
+                program, on: connection, shell: shell, capture: true),
                 result.status.succeeded
             else { return }
             old = result.stdout
@@ -293,7 +296,8 @@ extension HostRun {
         program.cwd = nil
         let bytes: [UInt8]
         do {
-            let result = try await RemoteRun.run(program, on: connection, capture: true)
+            let result = try await RemoteRun.run(
+                program, on: connection, shell: shell, capture: true)
             guard result.status.succeeded else {
                 if let sudo = sudoProblem(result, step) { return sudo }
                 let why = result.stderrTail.last ?? result.status.description

@@ -13,6 +13,8 @@ actor HostRun {
     let groups = ProcessGroupTracker()
 
     var connection: (any HostConnection)?
+    /// The host's shell, when the connection has one: programs of the login user run in it.
+    var shell: HostShell?
     var home = ""
     let lock: HostLock
     private var stageRecords: [RunRecord.StageRecord] = []
@@ -78,9 +80,11 @@ actor HostRun {
     private func prepare(_ connection: any HostConnection) async -> Bool {
         let program = RemoteProgram(
             payload: lock.acquireProgram(tempFolder: tempFolder, lock: context.takesLock))
+        shell = await HostShell.start(on: connection)
         do {
             let result = try await RemoteRun.run(
-                program, on: connection, capture: true, channelTimeout: .seconds(60))
+                program, on: connection, shell: shell, capture: true,
+                channelTimeout: .seconds(60))
             let lines = String(decoding: result.stdout, as: UTF8.self)
                 .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             guard result.status.succeeded, let first = lines.first, !first.isEmpty else {
@@ -214,6 +218,7 @@ actor HostRun {
             // The connection is gone: there is nothing to clean up through it.
             await connection.close()
             self.connection = nil
+            shell = nil
         }
         if let connection {
             // Cleaning up must happen even when the run was interrupted, so it runs in a
@@ -225,16 +230,20 @@ actor HostRun {
                 payload: lock.releaseProgram(tempFolder: tempFolder, lock: context.takesLock))
             let name = self.name
             let hub = self.hub
+            let shell = self.shell
             await Task {
                 do {
                     _ = try await RemoteRun.run(
-                        program, on: connection, capture: true, channelTimeout: .seconds(10))
+                        program, on: connection, shell: shell, capture: true,
+                        channelTimeout: .seconds(10))
                 } catch {
                     hub.note(name, "cleanup failed: \(error)")
                 }
+                await shell?.close()
                 await connection.close()
             }.value
             self.connection = nil
+            self.shell = nil
         }
         if hostStatus == nil {
             if Task.isCancelled {

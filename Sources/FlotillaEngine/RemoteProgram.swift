@@ -17,6 +17,10 @@ struct RemoteProgram: Sendable {
     static let commandLine =
         "exec bash -c 'IFS= read -r -d \"\" p; p=${p#*\(startTag)}; eval \"$p\"'"
     static let startTag = "@@FLOTILLA@@"
+    /// The host's shell (`HostShell`): reads programs, each ended by a NUL, and runs them
+    /// one after another until its stdin closes.
+    static let shellCommandLine =
+        "exec bash -c 'while IFS= read -r -d \"\" p; do p=${p#*\(startTag)}; eval \"$p\"; done'"
 
     /// Whether the step runs through `sudo`, and with which password.
     enum Privilege: Sendable {
@@ -58,6 +62,46 @@ struct RemoteProgram: Sendable {
         return bytes
     }
 
+    /// The bytes to send to the host's shell: the program of `stdin()` for a job of the
+    /// login user, with its inner part in a variable, since the shell's stdin carries the
+    /// next programs and is never the job's. Ends with an end line on both streams.
+    func shellInput() -> [UInt8] {
+        let lines = [
+            "m=\(Self.quote(tag))",
+            "i=\(Self.quote(inner()))",
+            "set -m",
+            "( exec </dev/null; eval \"$i\" ) &",
+            "j=$!",
+            "unset i",
+        ] + watchdog() + [
+            "set +m",
+            "printf '%s pgid %s\\n' \"$m\" \"$j\" >&2",
+            "wait \"$j\" 2>/dev/null; r=$?",
+        ] + (timeout == nil ? [] : ["{ kill -KILL -- -$w; wait \"$w\"; } 2>/dev/null"]) + [
+            "printf '%s rc %s\\n' \"$m\" \"$r\" >&2",
+            "printf '%s end\\n' \"$m\"",
+            "printf '%s end\\n' \"$m\" >&2",
+        ]
+        return Array(Self.startTag.utf8) + Array((lines.joined(separator: "\n") + "\n").utf8)
+            + [0]
+    }
+
+    /// What ends each stream of a job run by the host's shell (right after the job's last
+    /// byte, which need not be a newline).
+    var endLine: [UInt8] { Array("\(tag) end\n".utf8) }
+
+    /// The remote watchdog that ends the job (`$j`) after `timeout`; its pid in `$w`.
+    private func watchdog() -> [String] {
+        guard let timeout else { return [] }
+        let seconds = max(1, Int((timeout.components.seconds)))
+        return [
+            "( sleep \(seconds); printf '%s timeout\\n' \"$m\" >&2;"
+                + " kill -TERM -- -$j 2>/dev/null; sleep 3; kill -KILL -- -$j 2>/dev/null"
+                + " ) </dev/null >/dev/null &",
+            "w=$!",
+        ]
+    }
+
     /// Runs as the login user: starts the job, reports its process group, waits, reports.
     private func outer() -> String {
         let read = "IFS= read -r -d \"\" p; p=${p#*\(Self.startTag)}; eval \"$p\""
@@ -78,15 +122,7 @@ struct RemoteProgram: Sendable {
             "\(launch) 0<&0 &",
             "j=$!",
         ]
-        if let timeout {
-            let seconds = max(1, Int((timeout.components.seconds)))
-            lines += [
-                "( sleep \(seconds); printf '%s timeout\\n' \"$m\" >&2;"
-                    + " kill -TERM -- -$j 2>/dev/null; sleep 3; kill -KILL -- -$j 2>/dev/null"
-                    + " ) </dev/null >/dev/null &",
-                "w=$!",
-            ]
-        }
+        lines += watchdog()
         lines += [
             "set +m",
             "printf '%s pgid %s\\n' \"$m\" \"$j\" >&2",

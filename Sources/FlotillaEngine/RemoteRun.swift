@@ -28,9 +28,11 @@ typealias OutputLine = @Sendable (RunEvent.OutputStream, [UInt8], _ partial: Boo
 struct RemoteRun {
     /// Runs `program`. `onGroup` is called as soon as the step's process group is known, so an
     /// interrupt can end it. `capture` keeps stdout in the result instead of streaming it.
+    /// With a `shell`, a program of the login user runs in it when it is free.
     static func run(
-        _ program: RemoteProgram, on connection: any HostConnection, capture: Bool = false,
-        channelTimeout: Duration? = nil, onGroup: @escaping @Sendable (Int) -> Void = { _ in },
+        _ program: RemoteProgram, on connection: any HostConnection, shell: HostShell? = nil,
+        capture: Bool = false, channelTimeout: Duration? = nil,
+        onGroup: @escaping @Sendable (Int) -> Void = { _ in },
         onLine: @escaping OutputLine = { _, _, _ in }
     ) async throws(SSHError) -> RemoteRunResult {
         let state = Mutex(ParseState(tag: Array(program.tag.utf8), capture: capture))
@@ -43,16 +45,25 @@ struct RemoteRun {
                 }
             }
         }
-        let result = try await connection.exec(
-            RemoteProgram.commandLine, stdin: program.stdin(), timeout: channelTimeout,
-            output: sink)
+        let status: ExitStatus
+        if let shell, case .user = program.privilege,
+            let shellStatus = try await shell.run(
+                program, timeout: channelTimeout, output: sink)
+        {
+            status = shellStatus
+        } else {
+            status = try await connection.exec(
+                RemoteProgram.commandLine, stdin: program.stdin(), timeout: channelTimeout,
+                output: sink
+            ).status
+        }
         let tail = state.withLock { $0.finish() }
         for event in tail {
             if case .line(let stream, let bytes, let partial) = event {
                 onLine(stream, bytes, partial)
             }
         }
-        return state.withLock { $0.result(channelStatus: result.status) }
+        return state.withLock { $0.result(channelStatus: status) }
     }
 }
 
@@ -89,16 +100,14 @@ private struct ParseState: Sendable {
             }
             return out.feed(chunk.bytes).map { .line(.stdout, $0, partial: false) }
         case .stderr:
-            return err.feed(chunk.bytes).compactMap { stderrLine($0) }
+            return err.feed(chunk.bytes).flatMap { stderrLines($0) }
         }
     }
 
     mutating func finish() -> [Event] {
         var events: [Event] = []
         if !capture, let last = out.finish() { events.append(.line(.stdout, last, partial: true)) }
-        if let last = err.finish(), let event = stderrLine(last, partial: true) {
-            events.append(event)
-        }
+        if let last = err.finish() { events += stderrLines(last, partial: true) }
         return events
     }
 
@@ -123,6 +132,18 @@ private struct ParseState: Sendable {
         result.stdout = captured
         result.stderrTail = stderrTail
         return result
+    }
+
+    /// A stderr line, or a marker, or both: a job whose last stderr line has no newline
+    /// is followed on that line by the wrapper's marker. The tag is random, so wherever it
+    /// stands it is the wrapper's.
+    private mutating func stderrLines(_ line: [UInt8], partial: Bool = false) -> [Event] {
+        guard let found = line.firstRange(of: tag + [32]), found.lowerBound > 0 else {
+            return stderrLine(line, partial: partial).map { [$0] } ?? []
+        }
+        let before = Array(line[..<found.lowerBound])
+        return (stderrLine(before, partial: true).map { [$0] } ?? [])
+            + (stderrLine(Array(line[found.lowerBound...]), partial: partial).map { [$0] } ?? [])
     }
 
     private mutating func stderrLine(_ line: [UInt8], partial: Bool = false) -> Event? {

@@ -180,13 +180,18 @@ extension Connection {
         return channel
     }
 
-    private func pump(
-        _ channel: OpaquePointer, stdin: [UInt8], operation: Operation,
-        output: (OutputChunk.Stream, [UInt8]) -> Void
-    ) async throws(ChannelStop) {
+    /// Writes `stdin` and drains both output streams. Returns true when `until` said the
+    /// exchange is complete, false when the remote end closed both streams. With
+    /// `closeInput` false the channel's stdin stays open for a later exchange.
+    @discardableResult
+    func pump(
+        _ channel: OpaquePointer, stdin: [UInt8], closeInput: Bool = true,
+        operation: Operation, output: (OutputChunk.Stream, [UInt8]) -> Void,
+        until: () -> Bool = { false }
+    ) async throws(ChannelStop) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var written = 0
-        var eofSent = false
+        var eofSent = !closeInput && stdin.isEmpty
         var streamDone = [false, false]
         while true {
             do { try await awaitTurn(operation) } catch { throw .interrupted(error) }
@@ -209,7 +214,9 @@ extension Connection {
                         written = stdin.count
                     }
                 }
-                if written >= stdin.count {
+                if written >= stdin.count && !closeInput {
+                    eofSent = true
+                } else if written >= stdin.count {
                     let rc = libssh2_channel_send_eof(channel)
                     if rc != LIBSSH2_ERROR_EAGAIN {
                         eofSent = true
@@ -241,7 +248,11 @@ extension Connection {
             }
             if streamDone[0] && streamDone[1] {
                 finishedCall(operation)
-                return
+                return false
+            }
+            if written >= stdin.count && until() {
+                finishedCall(operation)
+                return true
             }
 
             if progressed {

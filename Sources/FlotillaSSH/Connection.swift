@@ -54,6 +54,9 @@ actor Connection {
     var homeFolder: String?
     /// Kept alive while this session tunnels through it.
     var jumpBridge: JumpBridge?
+    /// Long-lived commands (`openShell`), by id, with their channels.
+    var shells: [Int: OpaquePointer] = [:]
+    var nextShell = 1
 
     private static let groups = Atomic<Int>(1)
 
@@ -255,6 +258,11 @@ actor Connection {
         isClosed = true
         if politely && lostError == nil {
             let operation = makeOperation(timeout: .seconds(2), cancellable: false)
+            for channel in shells.values {
+                _ = try? await perform(operation) { libssh2_channel_close(channel) }
+                _ = try? await perform(operation) { libssh2_channel_free(channel) }
+            }
+            shells = [:]
             for sftp in abandonedSFTP + (sftp.map { [$0] } ?? []) {
                 _ = try? await perform(operation) { libssh2_sftp_shutdown(sftp) }
             }

@@ -69,6 +69,29 @@ public final class Session: Sendable {
         try await connection.exec(command, stdin: stdin, timeout: timeout, output: output)
     }
 
+    /// Starts `command` on a channel of its own and keeps its stdin open, for a sequence of
+    /// `exchange` calls: a shell that runs many small programs over one channel.
+    public func openShell(_ command: String) async throws(SSHError) -> RemoteShell {
+        RemoteShell(id: try await connection.openShell(command))
+    }
+
+    /// Sends `input` to the shell and delivers its output until `until` returns true (the
+    /// result is then true), or the shell ends (false). Throws, and closes the shell, on a
+    /// timeout, a cancellation or a lost connection. One exchange at a time per shell.
+    public func exchange(
+        _ shell: RemoteShell, input: [UInt8], timeout: Duration? = nil,
+        output: @escaping @Sendable (OutputChunk) -> Void,
+        until: @escaping @Sendable () -> Bool
+    ) async throws(SSHError) -> Bool {
+        try await connection.exchange(
+            shell: shell.id, input: input, timeout: timeout, output: output, until: until)
+    }
+
+    /// Ends the shell's input and frees its channel.
+    public func closeShell(_ shell: RemoteShell) async {
+        await connection.closeShell(shell.id)
+    }
+
     /// Writes a file atomically, or leaves it alone when its bytes and mode already match.
     public func upload(
         _ request: UploadRequest, progress: UploadProgress? = nil

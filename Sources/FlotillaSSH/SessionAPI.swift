@@ -188,6 +188,11 @@ public enum UploadOutcome: Sendable, Hashable {
     case written(bytes: Int)
 }
 
+/// A command kept running on its own channel (`Session.openShell`).
+public struct RemoteShell: Sendable, Hashable {
+    let id: Int
+}
+
 /// What a remote path is, as SFTP stat reports it.
 public struct RemoteFileInfo: Sendable, Hashable {
     public var size: UInt64

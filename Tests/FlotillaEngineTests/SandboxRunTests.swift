@@ -177,7 +177,8 @@ struct SandboxRun {
             let outcome = await task.value
             #expect(clock.now - start < .seconds(8))
             #expect(outcome.exitCode == 130)
-            #expect(processes(matching: "sleep \(seconds)") == 0)
+            #expect(processes(matching: "sleep \(seconds)") == 0,
+                    "\(read(outcome.runFolder + "/rc-1.log") ?? "")")
             for name in sandbox.names {
                 let temp = sandbox.home(name) + "/.flotilla/tmp"
                 #expect((try? FileManager.default.contentsOfDirectory(atPath: temp)) == [])

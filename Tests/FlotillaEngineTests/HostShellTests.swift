@@ -1,0 +1,80 @@
+// A host's steps run in one long-lived shell over one channel, yet each keeps what a step of
+// its own session would have: its exit status, its streams, no stdin; and a shell that dies
+// under a step leaves that step unknown, never successful, and the cleanup still done.
+
+import FlotillaConfig
+import Foundation
+import Testing
+
+@testable import FlotillaEngine
+
+@Suite(.serialized) struct HostShellTests {
+    /// The pid of the shell that started the step's job: the same for every step when they
+    /// share the host's shell.
+    private static let shellPID = "ps -o ppid= -p $PPID | tr -d ' '"
+
+    @Test func everyStepOfAHostRunsInTheSameShellWithItsOwnStatusAndStreams() async throws {
+        try await SandboxRun.with(prefix: "hs-", count: 2) { sandbox in
+            let sink = EventLog()
+            let outcome = try await sandbox.run("""
+                name: shared shell
+                hosts: all
+                stages:
+                  - name: one
+                    steps:
+                      - name: first
+                        run: echo "shell $(\(Self.shellPID))"
+                      - name: reads stdin
+                        run: cat; echo "after cat"
+                      - name: no newline
+                        run: printf 'partial'; printf 'err-partial' >&2
+                      - name: fails softly
+                        run: exit 3
+                        ignore_errors: true
+                  - name: two
+                    steps:
+                      - name: last
+                        run: echo "shell $(\(Self.shellPID))"; echo oops >&2
+                """, sink: sink)
+
+            #expect(outcome.exitCode == 0)
+            for host in sandbox.names {
+                let lines = sink.output(of: host)
+                let shells = lines.filter { $0.hasPrefix("shell ") }
+                #expect(shells.count == 2 && shells[0] == shells[1], "\(lines)")
+                #expect(lines.contains("after cat"))
+                #expect(lines.contains("partial") && lines.contains("err-partial"), "\(lines)")
+                #expect(lines.contains("oops"))
+                #expect(!lines.contains { $0.contains("@@FL-") }, "\(lines)")
+            }
+            let steps = try #require(outcome.record?.hosts[0].stages[0].steps)
+            #expect(steps.map(\.exitStatus) == ["exited(0)", "exited(0)", "exited(0)", "exited(3)"])
+        }
+    }
+
+    @Test func aShellKilledUnderAStepLeavesItUnknownAndTheLockIsStillReleased()
+        async throws
+    {
+        try await SandboxRun.with(prefix: "hk-", count: 1) { sandbox in
+            let outcome = try await sandbox.run("""
+                name: killed shell
+                hosts: all
+                stages:
+                  - name: one
+                    steps:
+                      - name: kill the shell
+                        run: kill -KILL $(\(Self.shellPID)); sleep 1
+                      - name: later
+                        run: echo still here > ~/later
+                """)
+
+            let steps = try #require(outcome.record?.hosts[0].stages[0].steps)
+            #expect(steps.first?.exitStatus == "unknown", "\(steps)")
+            #expect(outcome.exitCode == 1)
+            // A step whose fate is unknown stops the host, as any failed step does.
+            #expect(read(sandbox.home("hk-1") + "/later") == nil)
+            #expect(!FileManager.default.fileExists(
+                atPath: sandbox.home("hk-1") + "/.flotilla/lock"))
+        }
+    }
+}
