@@ -42,11 +42,11 @@ extension HostRun {
                     _ = FileManager.default.fileExists(
                         atPath: full, isDirectory: &entryIsDirectory)
                     if entryIsDirectory.boolValue { continue }
-                    files.append(try Self.localFile(
+                    files.append(try localFile(
                         full, target: target + "/" + entry, mode: step.mode, parents: true))
                 }
             } else {
-                files.append(try Self.localFile(
+                files.append(try localFile(
                     path, target: target, mode: step.mode, parents: step.parents))
             }
         } catch {
@@ -55,15 +55,12 @@ extension HostRun {
         return await install(files, step, on: connection)
     }
 
-    private static func localFile(
+    private func localFile(
         _ path: String, target: String, mode: UInt32?, parents: Bool
     ) throws -> DesiredFile {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        let localMode = (attributes[.posixPermissions] as? NSNumber)?.uint32Value ?? 0o644
+        let file = try context.localFiles.read(path)
         return DesiredFile(
-            contents: Array(data), target: target, mode: mode ?? (localMode & 0o777),
-            parents: parents)
+            contents: file.contents, target: target, mode: mode ?? file.mode, parents: parents)
     }
 
     /// Writes the files that differ; reports ok when none does.

@@ -1,6 +1,7 @@
 // What every host of a run shares: identity of the run, options, where events go.
 
 import Foundation
+import Synchronization
 
 struct RunContext: Sendable {
     let runID: String
@@ -20,4 +21,31 @@ struct RunContext: Sendable {
     /// With `--resume`: per host, the ids of the steps the previous run finished.
     let finishedSteps: [String: Set<String>]
     let resumedFrom: String?
+    /// Local files to upload, read once for every host.
+    let localFiles = LocalFiles()
+}
+
+/// The run's local files, each read the first time a host needs it and then shared: a
+/// 100 MB artifact for 50 hosts is 100 MB in memory, not 5 GB, and every host gets the
+/// same bytes even if the file changes during the run.
+final class LocalFiles: Sendable {
+    struct File: Sendable {
+        var contents: [UInt8]
+        var mode: UInt32
+    }
+
+    private let files = Mutex<[String: File]>([:])
+
+    func read(_ path: String) throws -> File {
+        if let known = files.withLock({ $0[path] }) { return known }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let mode = (attributes[.posixPermissions] as? NSNumber)?.uint32Value ?? 0o644
+        let file = File(contents: Array(data), mode: mode & 0o777)
+        return files.withLock { files in
+            if let raced = files[path] { return raced }
+            files[path] = file
+            return file
+        }
+    }
 }
