@@ -144,6 +144,21 @@ import Testing
         #expect(read(home + "/real.txt") == "real\n")
     }
 
+    @Test func aLocalFileIsReadOnceSoEveryHostGetsTheSameBytes() throws {
+        let folder = try TestFleet.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/app.tar"
+        try Data("release 1".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        let files = LocalFiles()
+        let first = try files.read(path)
+        try Data("release 2, written during the run".utf8).write(to: URL(fileURLWithPath: path))
+        let second = try files.read(path)
+        #expect(first.contents == Array("release 1".utf8))
+        #expect(second.contents == first.contents && second.mode == 0o640)
+        #expect(throws: (any Error).self) { try files.read(folder + "/missing.tar") }
+    }
+
     @Test func fetchCopiesARemoteFileIntoTheRunFolder() async throws {
         let fleet = try TestFleet(count: 1)
         defer { fleet.remove() }
