@@ -33,7 +33,16 @@ extension Connection {
         }
 
         let parent = Self.parentFolder(of: target)
-        if try await sftpStat(parent, operation) == nil {
+        let name = target.split(separator: "/").last.map(String.init) ?? "file"
+        let temporary = parent + "/." + name + "." + CommandWrapper(command: "").marker
+        let flags = LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL | LIBSSH2_FXF_TRUNC
+        let file: OpaquePointer
+        do {
+            file = try await sftpOpen(temporary, flags: flags, mode: mode, operation)
+        } catch where error.code == .sftp {
+            // Opening first and asking about the folder only when that fails saves a round
+            // trip on every upload into a folder that exists.
+            guard try await sftpStat(parent, operation) == nil else { throw error }
             guard request.createParents else {
                 throw SSHError(
                     .missingParent, alias: alias, endpoint: endpoint,
@@ -41,14 +50,8 @@ extension Connection {
                         + "an earlier step or set `parents: true`")
             }
             try await sftpMakeDirectories(parent, mode: 0o755, operation)
+            file = try await sftpOpen(temporary, flags: flags, mode: mode, operation)
         }
-
-        let name = target.split(separator: "/").last.map(String.init) ?? "file"
-        let temporary = parent + "/." + name + "." + CommandWrapper(command: "").marker
-        let file = try await sftpOpen(
-            temporary,
-            flags: LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL | LIBSSH2_FXF_TRUNC,
-            mode: mode, operation)
         do {
             // The server's umask may have narrowed the mode: set it exactly.
             var attributes = LIBSSH2_SFTP_ATTRIBUTES()
