@@ -15,7 +15,10 @@ public struct SilentListener: Sendable {
     public let fd: Int32
     public let port: Int
 
-    public init() throws(SandboxError) {
+    /// `backlog` is how many connections the kernel completes before nobody accepts them:
+    /// with 0, once one is waiting, new connection attempts are dropped unanswered, like a
+    /// host behind a firewall that drops packets.
+    public init(backlog: Int32 = 16) throws(SandboxError) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -25,7 +28,7 @@ public struct SilentListener: Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
-        guard fd >= 0, bound == 0, listen(fd, 16) == 0 else {
+        guard fd >= 0, bound == 0, listen(fd, backlog) == 0 else {
             let reason = String(cString: strerror(errno))
             if fd >= 0 { _ = Glibc.close(fd) }
             throw SandboxError(

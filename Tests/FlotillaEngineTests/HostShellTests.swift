@@ -70,6 +70,10 @@ import Testing
 
             let steps = try #require(outcome.record?.hosts[0].stages[0].steps)
             #expect(steps.first?.exitStatus == "unknown", "\(steps)")
+            // Field report R24: never taken for success, and said so.
+            #expect(steps.first?.status == .failed)
+            #expect(steps.first?.message == "exit status not reported by hk-1 (channel closed"
+                + " early); the command's outcome is unknown")
             #expect(outcome.exitCode == 1)
             // A step whose fate is unknown stops the host, as any failed step does.
             #expect(read(sandbox.home("hk-1") + "/later") == nil)

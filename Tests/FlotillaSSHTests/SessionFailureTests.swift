@@ -32,6 +32,36 @@ struct SessionFailureTests {
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
+    /// Field report R22: a host whose firewall drops packets never answers the connection
+    /// attempt; it must fail in the connect timeout, not the system's minutes of retries.
+    @Test("A host that drops connection attempts fails within the connect timeout")
+    func blackholeTimesOut() async throws {
+        let listener = try SilentListener(backlog: 0)
+        defer { listener.close() }
+        // Fill the one place in the queue, so the next attempts go unanswered.
+        let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(filler) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr(SilentListener.address)
+        address.sin_port = UInt16(listener.port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(filler, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        try #require(connected == 0)
+
+        let started = ContinuousClock.now
+        let error = await failure {
+            _ = try await Session.connect(options(port: listener.port, alias: "dropped"))
+        }
+        #expect(error?.code == .connectTimeout)
+        #expect(error?.description == "dropped (127.0.0.2:\(listener.port)): TCP connect timed"
+            + " out after 2s; check the address and that no firewall drops the packets")
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
     @Test("A closed port is refused at once, naming the port")
     func refused() async throws {
         let listener = try SilentListener()
