@@ -116,6 +116,35 @@ struct SFTPUploadTests {
         }
     }
 
+    /// Field report R17: whatever the server's umask, a file gets exactly the mode asked
+    /// for: a narrow umask does not strip an upload's bits, a wide one does not widen a
+    /// secret's.
+    @Test("The requested mode is applied exactly under umask 077, 022 and 000",
+          arguments: ["077", "022", "000"])
+    func modeIgnoresUmask(_ umask: String) async throws {
+        let folder = "/tmp/flotilla-umask-\(umask)-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o777])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // Every session of this server is SFTP only, with that umask.
+        let config = "ForceCommand internal-sftp -u \(umask)"
+        try await withFleet(extraServerConfig: config) { fleet in
+            try await withSession(fleet) { (session: Session) async throws in
+                for mode: UInt32 in [0o644, 0o600, 0o755, 0o640] {
+                    let path = folder + "/file-" + String(mode, radix: 8)
+                    let request = UploadRequest(
+                        contents: .bytes(Array("mode \(mode)\n".utf8)), remotePath: path,
+                        mode: mode)
+                    #expect(try await session.upload(request) == .written(bytes: 9))
+                    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+                    let actual = (attributes[.posixPermissions] as? NSNumber)?.uint32Value
+                    #expect(actual == mode, "umask \(umask), mode \(String(mode, radix: 8))")
+                }
+            }
+        }
+    }
+
     @Test("A target that is a folder or a link is refused, and left as it was")
     func targetNotAFile() async throws {
         try await withFleet { fleet in
