@@ -56,3 +56,16 @@ enum ProcessTable {
         return fields.count > 1 ? pid_t(fields[1]) : nil
     }
 }
+
+/// The machine's processes, as tests of the fleet look at them.
+public enum LocalProcesses {
+    /// How many running processes have exactly this command line (arguments joined by
+    /// spaces): a step's `sleep 612` on any sandbox host shows up here.
+    public static func count(commandLine: String) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { entry in
+            guard let pid = pid_t(entry) else { return false }
+            return ProcessTable.commandLine(of: pid) == commandLine
+        }.count
+    }
+}

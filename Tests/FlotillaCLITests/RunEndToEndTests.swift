@@ -181,8 +181,12 @@ import Testing
         }
     }
 
+    /// Field report R29 with a real SIGINT: within 8 seconds no step is left running on any
+    /// host, the run's temporary files and locks are gone, and the logs and run.json say
+    /// the run was interrupted.
     @Test func ctrlCInterruptsTheRunAndExits130() async throws {
-        try await CLIFleet.with(count: 2, prefix: "int-") { fleet, folder in
+        try await CLIFleet.with(count: 3, prefix: "int-") { fleet, folder in
+            let sleep = "sleep \(600 + Int.random(in: 1...999))"
             let playbook = try folder.write("long.yml", """
                 name: long
                 hosts: all
@@ -190,22 +194,44 @@ import Testing
                   - name: wait
                     steps:
                       - name: sleep
-                        run: sleep 60
+                        run: \(sleep)
 
                 """)
+            let logs = folder.url.appendingPathComponent("runs").path
             let running = try FlotillaProcess(
-                ["run", playbook, "-i", fleet.inventoryPath, "-v", "--output", "plain"],
+                ["run", playbook, "-i", fleet.inventoryPath, "-v", "--output", "plain",
+                 "--logs", logs],
                 in: folder.url)
-            try await running.waitUntil(timeout: 30) { text in
-                text.contains("int-1 | start") && text.contains("int-2 | start")
+            try await running.waitUntil(timeout: 30) { _ in
+                LocalProcesses.count(commandLine: sleep) == 3
             }
+            let interrupted = ContinuousClock.now
             running.process.interrupt()
 
             let result = try await running.wait(timeout: 30)
+            #expect(ContinuousClock.now - interrupted < .seconds(8))
             #expect(result.status == 130)
+            #expect(LocalProcesses.count(commandLine: sleep) == 0)
             #expect(result.stdout.contains(
                 "== interrupting… (press Ctrl-C again to exit at once)"))
             #expect(result.stdout.contains("RECAP"))
+            for host in fleet.hosts {
+                let temp = host.home + "/.flotilla/tmp"
+                #expect((try? FileManager.default.contentsOfDirectory(atPath: temp)) == [])
+                #expect(!FileManager.default.fileExists(atPath: host.home + "/.flotilla/lock"))
+            }
+            let runs = try FileManager.default.contentsOfDirectory(atPath: logs)
+            let run = try #require(runs.first, "no run folder in \(logs)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(logs)/\(run)/run.json"))
+            let record = try #require(
+                try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(record["interrupted"] as? Bool == true)
+            #expect(record["exitCode"] as? Int == 130)
+            for host in fleet.hosts {
+                let log = try String(
+                    contentsOfFile: "\(logs)/\(run)/\(host.name).log", encoding: .utf8)
+                #expect(log.contains("interrupted"), "\(log)")
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import FlotillaConfig
+import FlotillaSandbox
 import Foundation
 import Testing
 
@@ -142,17 +143,7 @@ import Testing
 
 /// How many processes have exactly this command line.
 func processes(matching commandLine: String) -> Int {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    var count = 0
-    for entry in entries where Int(entry) != nil {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
-            continue
-        }
-        let text = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            .trimmingCharacters(in: .whitespaces)
-        if text == commandLine { count += 1 }
-    }
-    return count
+    LocalProcesses.count(commandLine: commandLine)
 }
 
 /// Polls `condition` until it holds or `limit` passes.
