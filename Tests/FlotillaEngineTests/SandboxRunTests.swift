@@ -156,6 +156,37 @@ struct SandboxRun {
             let second = try await sandbox.run(yaml)
             #expect(second.summaries.map(\.ok) == [2, 2])
             #expect(second.summaries.map(\.changed) == [0, 0])
+
+            // With changes waiting, --check still leaves every file exactly as it was.
+            try "conf v2 for {{ host.name }}\n".write(
+                toFile: sandbox.fleet.folder + "/app.conf", atomically: true, encoding: .utf8)
+            let changing = yaml + """
+
+                      - content: "third"
+                        to: ~/conf/third
+                      - run: touch ~/ran
+                """
+            let before = sandbox.names.map { Self.snapshot(of: sandbox.home($0)) }
+            let checked = try await sandbox.run(changing, options: check)
+            #expect(checked.exitCode == 0)
+            #expect(checked.summaries.map(\.changed) == [2, 2])
+            #expect(sandbox.names.map { Self.snapshot(of: sandbox.home($0)) } == before)
+        }
+    }
+
+    /// Every entry under `home` but Flotilla's own run folder: path, type, mode, size,
+    /// modification time and contents.
+    private static func snapshot(of home: String) -> [String] {
+        let files = FileManager.default
+        let entries = (try? files.subpathsOfDirectory(atPath: home)) ?? []
+        return entries.filter { !$0.hasPrefix(".flotilla") }.sorted().map { entry in
+            let path = home + "/" + entry
+            let attributes = (try? files.attributesOfItem(atPath: path)) ?? [:]
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            let contents = files.contents(atPath: path).map { Checksum.sha256Hex(Array($0)) }
+            return "\(entry) \(attributes[.type] ?? "") \(String(mode, radix: 8))"
+                + " \(attributes[.size] ?? "") \(modified) \(contents ?? "-")"
         }
     }
 
