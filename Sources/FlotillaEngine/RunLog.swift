@@ -43,10 +43,12 @@ final class RunLog: Sendable {
         }
     }
 
+    /// A value, so sharing it between hosts needs no lock; making a formatter for each line
+    /// cost more than writing the line.
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        style.format(date)
     }
 
     private func handle(for host: String, in handles: inout [String: FileHandle]) -> FileHandle? {

@@ -114,15 +114,35 @@ import Testing
                           done
 
                 """)
+            let logs = folder.url.appendingPathComponent("runs").path
             let result = try await FlotillaProcess.run(
-                ["run", playbook, "-i", fleet.inventoryPath, "-v", "--output", "plain"],
+                ["run", playbook, "-i", fleet.inventoryPath, "-v", "--output", "plain",
+                 "--logs", logs],
                 in: folder.url)
             #expect(result.status == 0, "\(result.stderr)")
 
+            // Each host's lines on the console are its log's output lines, in the same order.
+            let run = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first)
+            for host in fleet.hosts.map(\.name) {
+                let console = result.stdout.split(separator: "\n")
+                    .filter { $0.hasPrefix("\(host) | \(host) ") || $0.hasPrefix("\(host) ! ") }
+                    .map { $0.dropFirst(host.count + 1) }
+                    .map { ($0.hasPrefix("| ") ? "out" : "err") + String($0) }
+                let log = try String(contentsOfFile: "\(logs)/\(run)/\(host).log", encoding: .utf8)
+                    .split(separator: "\n")
+                    .compactMap { line -> String? in
+                        let text = line.drop { $0 != " " }.dropFirst()
+                        guard text.hasPrefix("out| ") || text.hasPrefix("err| ") else { return nil }
+                        return String(text.prefix(3)) + (text.hasPrefix("out") ? "| " : "! ")
+                            + text.dropFirst(5)
+                    }
+                #expect(console.count == 800 && console == log, "\(host)")
+            }
+
             var said: [String: Int] = [:]
             var warned: [String: Int] = [:]
-            let run = result.stdout.split(separator: "\n").prefix { $0 != "RECAP" }
-            for line in run where line.hasPrefix("r25-") {
+            let lines = result.stdout.split(separator: "\n").prefix { $0 != "RECAP" }
+            for line in lines where line.hasPrefix("r25-") {
                 let host = String(line.prefix { $0 != " " })
                 let rest = line.dropFirst(host.count)
                 if rest.hasPrefix(" | \(host) says ") {
