@@ -22,12 +22,8 @@ extension Connection {
         let session = self.session
         let user = self.user
         let userLength = UInt32(user.utf8.count)
-        let methodList = try await performPointer(operation) {
-            libssh2_userauth_list(session, user, userLength)
-        }
-        if methodList == nil && libssh2_userauth_authenticated(session) != 0 { return }
-        let methods = methodList.map { String(cString: $0) } ?? ""
-
+        // Keys are offered straight away; the methods the server takes are asked for only
+        // to explain a refusal, since asking costs every host a round trip.
         var tried: [String] = []
         var triedRSA = false
         var unreadable: [SSHError] = []
@@ -64,6 +60,11 @@ extension Connection {
             }
         }
         if tried.isEmpty, let first = unreadable.first { throw first }
+        let methodList = try? await performPointer(operation) {
+            libssh2_userauth_list(session, user, userLength)
+        }
+        if methodList == nil && libssh2_userauth_authenticated(session) != 0 { return }
+        let methods = methodList.map { String(cString: $0) } ?? ""
         if !wrongPassphrase.isEmpty, wrongPassphrase.count == tried.count {
             throw SSHError(
                 .keyInvalid, alias: alias, endpoint: endpoint,
