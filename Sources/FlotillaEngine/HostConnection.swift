@@ -37,6 +37,9 @@ protocol HostConnection: Sendable {
 
     func closeShell(_ shell: RemoteShell) async
 
+    /// Opens the file-transfer channel ahead of the first file step.
+    func startSFTP() async
+
     func close() async
 }
 
@@ -51,6 +54,8 @@ extension HostConnection {
     }
 
     func closeShell(_ shell: RemoteShell) async {}
+
+    func startSFTP() async {}
 }
 
 /// Opens connections. One per host for the whole run.
@@ -109,6 +114,10 @@ struct SessionConnection: HostConnection {
 
     func closeShell(_ shell: RemoteShell) async {
         await session.closeShell(shell)
+    }
+
+    func startSFTP() async {
+        await session.startSFTP()
     }
 
     func close() async {

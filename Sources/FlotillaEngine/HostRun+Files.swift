@@ -329,3 +329,13 @@ extension HostRun {
         return outcome
     }
 }
+
+extension ResolvedStep {
+    /// The step sends a file over SFTP (a `script` is uploaded before it runs).
+    var transfersFiles: Bool {
+        switch kind {
+        case .script, .upload, .template, .secret: true
+        case .run, .fetch: false
+        }
+    }
+}

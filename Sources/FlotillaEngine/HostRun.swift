@@ -81,6 +81,10 @@ actor HostRun {
         let program = RemoteProgram(
             payload: lock.acquireProgram(tempFolder: tempFolder, lock: context.takesLock))
         shell = await HostShell.start(on: connection)
+        if plan.stages.contains(where: { $0.steps.contains(where: \.transfersFiles) }) {
+            // The SFTP channel opens while the lock is taken and the first steps run.
+            Task { await connection.startSFTP() }
+        }
         do {
             let result = try await RemoteRun.run(
                 program, on: connection, shell: shell, capture: true,
@@ -239,7 +243,7 @@ actor HostRun {
                 } catch {
                     hub.note(name, "cleanup failed: \(error)")
                 }
-                await shell?.close()
+                // Closing the session ends the shell too, without a round trip of its own.
                 await connection.close()
             }.value
             self.connection = nil

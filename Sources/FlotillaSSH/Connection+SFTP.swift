@@ -3,6 +3,14 @@ internal import CLibSSH2
 /// The thin SFTP layer: one call each, EAGAIN handled, failures named with the path.
 /// Callers hold `sftpGate`, because libssh2 keeps one request's state per SFTP session.
 extension Connection {
+    /// Opens the SFTP channel ahead of the first file operation; a failure is left for that
+    /// operation to report.
+    func startSFTP() async {
+        await enterSFTPGate()
+        defer { leaveSFTPGate() }
+        _ = try? await sftpSession(makeOperation(timeout: .seconds(60), cancellable: true))
+    }
+
     func sftpSession(_ operation: Operation) async throws(SSHError) -> OpaquePointer {
         if let sftp { return sftp }
         await enterChannelGate()

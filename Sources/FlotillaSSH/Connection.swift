@@ -258,10 +258,8 @@ actor Connection {
         isClosed = true
         if politely && lostError == nil {
             let operation = makeOperation(timeout: .seconds(2), cancellable: false)
-            for channel in shells.values {
-                _ = try? await perform(operation) { libssh2_channel_close(channel) }
-                _ = try? await perform(operation) { libssh2_channel_free(channel) }
-            }
+            // A shell still open ends with the session: waiting for its channel to close
+            // would cost a round trip, and freeing the session frees the channel.
             shells = [:]
             for sftp in abandonedSFTP + (sftp.map { [$0] } ?? []) {
                 _ = try? await perform(operation) { libssh2_sftp_shutdown(sftp) }

@@ -99,6 +99,12 @@ public final class Session: Sendable {
         try await connection.upload(request, progress: progress)
     }
 
+    /// Opens the SFTP channel now, so the first upload does not wait for it; any failure is
+    /// reported by the first file operation.
+    public func startSFTP() async {
+        await connection.startSFTP()
+    }
+
     /// Reads a whole remote file.
     public func download(_ remotePath: String) async throws(SSHError) -> [UInt8] {
         try await connection.download(remotePath)
