@@ -56,7 +56,9 @@ struct SessionProbeTests {
                 algorithms: ["ssh-ed25519"], timeout: .seconds(1))
         }
         #expect(error?.code == .connectTimeout)
-        #expect(ContinuousClock.now - started < .seconds(30))
+        // A bound against hanging, not a measure: beside 200 handshakes of other tests on
+        // two busy cores, timers fire late.
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test("The session socket has TCP_NODELAY, so small packets never wait for delayed ACKs")
