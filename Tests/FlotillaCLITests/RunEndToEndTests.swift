@@ -201,11 +201,13 @@ import Testing
         }
     }
 
-    /// Field report R29 with a real SIGINT: within 8 seconds no step is left running on any
-    /// host, the run's temporary files and locks are gone, and the logs and run.json say
-    /// the run was interrupted.
-    @Test func ctrlCInterruptsTheRunAndExits130() async throws {
-        try await CLIFleet.with(count: 3, prefix: "int-") { fleet, folder in
+    /// Field report R29 with a real SIGINT (Ctrl-C), and SIGTERM (what a CI runner sends
+    /// next): within 8 seconds no step is left running on any host, the run's temporary
+    /// files and locks are gone, and the logs and run.json say the run was interrupted.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalInterruptsTheRunCleanlyAndExits130(_ signal: Int32) async throws {
+        let prefix = signal == SIGINT ? "int-" : "term-"
+        try await CLIFleet.with(count: 3, prefix: prefix) { fleet, folder in
             let sleep = "sleep \(600 + Int.random(in: 1...999))"
             let playbook = try folder.write("long.yml", """
                 name: long
@@ -226,7 +228,7 @@ import Testing
                 LocalProcesses.count(commandLine: sleep) == 3
             }
             let interrupted = ContinuousClock.now
-            running.process.interrupt()
+            kill(running.process.processIdentifier, signal)
 
             let result = try await running.wait(timeout: 30)
             #expect(ContinuousClock.now - interrupted < .seconds(8))
@@ -252,6 +254,36 @@ import Testing
                     contentsOfFile: "\(logs)/\(run)/\(host.name).log", encoding: .utf8)
                 #expect(log.contains("interrupted"), "\(log)")
             }
+        }
+    }
+
+    /// R29: a second Ctrl-C does not wait for the cleanup. The step ignores SIGTERM, so the
+    /// cleanup after the first one takes seconds (TERM, a wait, then KILL).
+    @Test func aSecondCtrlCExitsAtOnce() async throws {
+        try await CLIFleet.with(count: 1, prefix: "int2-") { fleet, folder in
+            let sleep = "sleep \(600 + Int.random(in: 1...999))"
+            let playbook = try folder.write("long.yml", """
+                name: long
+                hosts: all
+                stages:
+                  - name: wait
+                    steps:
+                      - run: trap '' TERM; \(sleep)
+
+                """)
+            let running = try FlotillaProcess(
+                ["run", playbook, "-i", fleet.inventoryPath, "--output", "plain"],
+                in: folder.url)
+            try await running.waitUntil(timeout: 30) { _ in
+                LocalProcesses.count(commandLine: sleep) == 1
+            }
+            running.process.interrupt()
+            try await running.waitUntil(timeout: 10) { $0.contains("interrupting") }
+            let second = ContinuousClock.now
+            running.process.interrupt()
+            let result = try await running.wait(timeout: 30)
+            #expect(result.status == 130)
+            #expect(ContinuousClock.now - second < .seconds(1.5))
         }
     }
 }
