@@ -138,6 +138,9 @@ extension HostRun {
         let command = RemoteProgram.quote(remote) + (args.map { " " + $0 } ?? "")
         var program = program(for: step) { _ in command }
         program.timeout = step.timeout
+        if step.lineEndingsNormalized {
+            hub.note(name, "converted the CRLF line endings of \(localPath) to LF")
+        }
         hub.note(name, "$ \(localPath)" + (args.map { " " + $0 } ?? ""))
         let outcome = await runCommand(program, step, script: nil, on: connection)
         await Task { try? await connection.remove(remote) }.value
