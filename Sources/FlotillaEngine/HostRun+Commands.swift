@@ -98,8 +98,10 @@ extension HostRun {
         program.timeout = step.timeout
         hub.note(name, "guard: \(command)")
         do {
+            // A guard's answer is its status: its output is read in bounded lines and
+            // dropped, never kept whole (`unless: cat big.log`).
             let result = try await RemoteRun.run(
-                program, on: connection, capture: true,
+                program, on: connection,
                 channelTimeout: step.timeout.map { $0 + .seconds(30) },
                 onGroup: { [groups] in groups.set($0, become: step.become) })
             groups.clear()
@@ -159,6 +161,7 @@ extension HostRun {
             result = try await RemoteRun.run(
                 program, on: connection,
                 channelTimeout: step.timeout.map { $0 + .seconds(30) },
+                redactor: hub.redactor,
                 onGroup: { [groups] in groups.set($0, become: step.become) },
                 onLine: { stream, line, partial in
                     hub.output(name, stream, line, partial: partial)

@@ -22,18 +22,22 @@ struct RemoteRunResult: Sendable {
     var stderrTail: [String] = []
 }
 
-/// One line of output with its stream, after markers are removed.
+/// One line of output with its stream, after markers are removed; `partial` when no newline
+/// ended it (a last line without one, or a piece of a line too long to keep whole).
 typealias OutputLine = @Sendable (RunEvent.OutputStream, [UInt8], _ partial: Bool) -> Void
 
 struct RemoteRun {
     /// Runs `program`. `onGroup` is called as soon as the step's process group is known, so an
     /// interrupt can end it. `capture` keeps stdout in the result instead of streaming it.
+    /// `redactor` keeps secrets whole where a long line is cut into pieces.
     static func run(
         _ program: RemoteProgram, on connection: any HostConnection, capture: Bool = false,
-        channelTimeout: Duration? = nil, onGroup: @escaping @Sendable (Int) -> Void = { _ in },
+        channelTimeout: Duration? = nil, redactor: Redactor = Redactor(secrets: []),
+        onGroup: @escaping @Sendable (Int) -> Void = { _ in },
         onLine: @escaping OutputLine = { _, _, _ in }
     ) async throws(SSHError) -> RemoteRunResult {
-        let state = Mutex(ParseState(tag: Array(program.tag.utf8), capture: capture))
+        let state = Mutex(ParseState(
+            tag: Array(program.tag.utf8), capture: capture, redactor: redactor))
         let sink: @Sendable (OutputChunk) -> Void = { chunk in
             let events = state.withLock { $0.feed(chunk) }
             for event in events {
@@ -65,8 +69,8 @@ private struct ParseState: Sendable {
 
     let tag: [UInt8]
     let capture: Bool
-    var out = LineSplitter()
-    var err = LineSplitter()
+    var out: LineSplitter
+    var err: LineSplitter
     var captured: [UInt8] = []
     var exitCode: Int32?
     var timedOut = false
@@ -75,9 +79,11 @@ private struct ParseState: Sendable {
     var group: Int?
     var stderrTail: [String] = []
 
-    init(tag: [UInt8], capture: Bool) {
+    init(tag: [UInt8], capture: Bool, redactor: Redactor) {
         self.tag = tag
         self.capture = capture
+        out = LineSplitter(redactor: redactor)
+        err = LineSplitter(redactor: redactor)
     }
 
     mutating func feed(_ chunk: OutputChunk) -> [Event] {
@@ -87,7 +93,7 @@ private struct ParseState: Sendable {
                 captured += chunk.bytes
                 return []
             }
-            return out.feed(chunk.bytes).map { .line(.stdout, $0, partial: false) }
+            return out.feed(chunk.bytes).map { .line(.stdout, $0.bytes, partial: !$0.endsLine) }
         case .stderr:
             return err.feed(chunk.bytes).compactMap { stderrLine($0) }
         }
@@ -95,8 +101,10 @@ private struct ParseState: Sendable {
 
     mutating func finish() -> [Event] {
         var events: [Event] = []
-        if !capture, let last = out.finish() { events.append(.line(.stdout, last, partial: true)) }
-        if let last = err.finish(), let event = stderrLine(last, partial: true) {
+        if !capture, let last = out.finish() {
+            events.append(.line(.stdout, last.bytes, partial: true))
+        }
+        if let last = err.finish(), let event = stderrLine(last) {
             events.append(event)
         }
         return events
@@ -125,11 +133,14 @@ private struct ParseState: Sendable {
         return result
     }
 
-    private mutating func stderrLine(_ line: [UInt8], partial: Bool = false) -> Event? {
-        guard line.count > tag.count, Array(line.prefix(tag.count + 1)) == tag + [32] else {
+    private mutating func stderrLine(_ piece: LineSplitter.Piece) -> Event? {
+        let line = piece.bytes
+        guard piece.startsLine, line.count > tag.count,
+            Array(line.prefix(tag.count + 1)) == tag + [32]
+        else {
             stderrTail.append(String(decoding: line, as: UTF8.self))
             if stderrTail.count > 20 { stderrTail.removeFirst() }
-            return .line(.stderr, line, partial: partial)
+            return .line(.stderr, line, partial: !piece.endsLine)
         }
         let words = String(decoding: line.dropFirst(tag.count + 1), as: UTF8.self)
             .split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
