@@ -250,8 +250,8 @@ public struct ResolvedStep: Sendable, Hashable {
     public var mode: UInt32?
     public var parents: Bool
     public var location: SourceLocation?
-    /// A script whose CRLF line endings were converted (`line_endings: normalize`): worth a
-    /// line in the log.
+    /// A script whose CRLF line endings were converted (`line_endings: normalize` on a file
+    /// that had some): the host's log says so.
     public var lineEndingsNormalized = false
 
     public init(

@@ -95,6 +95,7 @@ struct PlanResolver {
         let kind: ResolvedStep.Kind?
         var sensitive = false
         var mode = step.mode
+        var normalized = false
 
         switch step.kind {
         case .run(let command):
@@ -102,7 +103,10 @@ struct PlanResolver {
         case .script(let path, let args):
             let renderedArgs = args.flatMap { render($0, "args", &context) }
             guard var contents = read(path, at: step.fieldLocations["script"]) else { return nil }
-            if step.lineEndings == .normalize { contents = Self.normalizingLineEndings(contents) }
+            if step.lineEndings == .normalize, contents.contains(UInt8(ascii: "\r")) {
+                contents = Self.normalizingLineEndings(contents)
+                normalized = true
+            }
             kind = .script(
                 localPath: LocalPath.join(playbookDir, path), contents: contents, args: renderedArgs
             )
@@ -172,7 +176,7 @@ struct PlanResolver {
             timeout: step.timeout, retries: step.retries, delay: step.delay, creates: creates,
             unless: unless, ignoreErrors: step.ignoreErrors, notify: step.notify, owner: owner,
             group: group, mode: mode, parents: step.parents, location: step.location)
-        resolved.lineEndingsNormalized = step.lineEndings == .normalize
+        resolved.lineEndingsNormalized = normalized
         return resolved
     }
 

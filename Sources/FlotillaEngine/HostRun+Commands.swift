@@ -130,8 +130,10 @@ extension HostRun {
         program.timeout = step.timeout
         hub.note(name, "guard: \(command)")
         do {
+            // A guard's answer is its status: its output is read in bounded lines and
+            // dropped, never kept whole (`unless: cat big.log`).
             let result = try await RemoteRun.run(
-                program, on: connection, shell: shell, capture: true,
+                program, on: connection, shell: shell,
                 channelTimeout: step.timeout.map { $0 + .seconds(30) },
                 onGroup: { [groups] in groups.set($0, become: step.become) })
             groups.clear()
@@ -170,6 +172,9 @@ extension HostRun {
         let command = RemoteProgram.quote(remote) + (args.map { " " + $0 } ?? "")
         var program = program(for: step) { _ in command }
         program.timeout = step.timeout
+        if step.lineEndingsNormalized {
+            hub.note(name, "converted the CRLF line endings of \(localPath) to LF")
+        }
         hub.note(name, "$ \(localPath)" + (args.map { " " + $0 } ?? ""))
         let outcome = await runCommand(program, step, script: nil, on: connection)
         await Task { try? await connection.remove(remote) }.value
@@ -188,6 +193,7 @@ extension HostRun {
             result = try await RemoteRun.run(
                 program, on: connection, shell: shell,
                 channelTimeout: step.timeout.map { $0 + .seconds(30) },
+                redactor: hub.redactor,
                 onGroup: { [groups] in groups.set($0, become: step.become) },
                 onLine: { stream, line, partial in
                     hub.output(name, stream, line, partial: partial)

@@ -20,7 +20,20 @@ struct Redactor: Sendable {
         needles = forms.sorted { $0.count > $1.count }
     }
 
+    private init(needles: [[UInt8]]) {
+        self.needles = needles
+    }
+
+    /// This redactor, also treating `bytes` as a secret: where to cut a long line, so the
+    /// wrapper's marker is never split between two pieces.
+    func protecting(_ bytes: [UInt8]) -> Redactor {
+        Redactor(needles: (needles + [bytes]).sorted { $0.count > $1.count })
+    }
+
     var isEmpty: Bool { needles.isEmpty }
+
+    /// The length in bytes of the longest form of a secret.
+    var longestForm: Int { needles.first?.count ?? 0 }
 
     func redact(_ text: String) -> String {
         guard !needles.isEmpty else { return text }
@@ -44,6 +57,26 @@ struct Redactor: Sendable {
             index += 1
         }
         return result
+    }
+
+    /// Where to cut `bytes`, longer than `limit`, into a first piece of at most `limit`
+    /// bytes, so that the pieces redacted apart are masked as the whole would be: a place
+    /// the masking scan reaches, past every secret that starts before it. `limit` must be at
+    /// least `longestForm`.
+    func cutPoint(_ bytes: [UInt8], limit: Int) -> Int {
+        let longest = longestForm
+        guard longest > 1 else { return limit }
+        // Below `settled`, whether a secret starts is decided by bytes before `limit`.
+        let settled = limit - (longest - 1)
+        var index = 0
+        scan: while index < settled {
+            for needle in needles where Self.matches(needle, in: bytes, at: index) {
+                index += needle.count
+                continue scan
+            }
+            index += 1
+        }
+        return index
     }
 
     /// The value itself, its base64 (with and without padding), its URL-encoded form, and

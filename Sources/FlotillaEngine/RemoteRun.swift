@@ -22,20 +22,24 @@ struct RemoteRunResult: Sendable {
     var stderrTail: [String] = []
 }
 
-/// One line of output with its stream, after markers are removed.
+/// One line of output with its stream, after markers are removed; `partial` when no newline
+/// ended it (a last line without one, or a piece of a line too long to keep whole).
 typealias OutputLine = @Sendable (RunEvent.OutputStream, [UInt8], _ partial: Bool) -> Void
 
 struct RemoteRun {
     /// Runs `program`. `onGroup` is called as soon as the step's process group is known, so an
     /// interrupt can end it. `capture` keeps stdout in the result instead of streaming it.
-    /// With a `shell`, a program of the login user runs in it when it is free.
+    /// With a `shell`, a program of the login user runs in it when it is free. `redactor`
+    /// keeps secrets whole where a long line is cut into pieces.
     static func run(
         _ program: RemoteProgram, on connection: any HostConnection, shell: HostShell? = nil,
         capture: Bool = false, channelTimeout: Duration? = nil,
+        redactor: Redactor = Redactor(secrets: []),
         onGroup: @escaping @Sendable (Int) -> Void = { _ in },
         onLine: @escaping OutputLine = { _, _, _ in }
     ) async throws(SSHError) -> RemoteRunResult {
-        let state = Mutex(ParseState(tag: Array(program.tag.utf8), capture: capture))
+        let state = Mutex(ParseState(
+            tag: Array(program.tag.utf8), capture: capture, redactor: redactor))
         let sink: @Sendable (OutputChunk) -> Void = { chunk in
             let events = state.withLock { $0.feed(chunk) }
             for event in events {
@@ -76,8 +80,8 @@ private struct ParseState: Sendable {
 
     let tag: [UInt8]
     let capture: Bool
-    var out = LineSplitter()
-    var err = LineSplitter()
+    var out: LineSplitter
+    var err: LineSplitter
     var captured: [UInt8] = []
     var exitCode: Int32?
     var timedOut = false
@@ -86,9 +90,11 @@ private struct ParseState: Sendable {
     var group: Int?
     var stderrTail: [String] = []
 
-    init(tag: [UInt8], capture: Bool) {
+    init(tag: [UInt8], capture: Bool, redactor: Redactor) {
         self.tag = tag
         self.capture = capture
+        out = LineSplitter(redactor: redactor)
+        err = LineSplitter(redactor: redactor.protecting(tag + [32]))
     }
 
     mutating func feed(_ chunk: OutputChunk) -> [Event] {
@@ -98,7 +104,7 @@ private struct ParseState: Sendable {
                 captured += chunk.bytes
                 return []
             }
-            return out.feed(chunk.bytes).map { .line(.stdout, $0, partial: false) }
+            return out.feed(chunk.bytes).map { .line(.stdout, $0.bytes, partial: !$0.endsLine) }
         case .stderr:
             return err.feed(chunk.bytes).flatMap { stderrLines($0) }
         }
@@ -106,8 +112,10 @@ private struct ParseState: Sendable {
 
     mutating func finish() -> [Event] {
         var events: [Event] = []
-        if !capture, let last = out.finish() { events.append(.line(.stdout, last, partial: true)) }
-        if let last = err.finish() { events += stderrLines(last, partial: true) }
+        if !capture, let last = out.finish() {
+            events.append(.line(.stdout, last.bytes, partial: true))
+        }
+        if let last = err.finish() { events += stderrLines(last) }
         return events
     }
 
@@ -134,23 +142,35 @@ private struct ParseState: Sendable {
         return result
     }
 
-    /// A stderr line, or a marker, or both: a job whose last stderr line has no newline
+    /// A stderr piece, or a marker, or both: a job whose last stderr line has no newline
     /// is followed on that line by the wrapper's marker. The tag is random, so wherever it
-    /// stands it is the wrapper's.
-    private mutating func stderrLines(_ line: [UInt8], partial: Bool = false) -> [Event] {
-        guard let found = line.firstRange(of: tag + [32]), found.lowerBound > 0 else {
-            return stderrLine(line, partial: partial).map { [$0] } ?? []
+    /// stands it is the wrapper's (and the splitter never cuts inside it).
+    private mutating func stderrLines(_ piece: LineSplitter.Piece) -> [Event] {
+        let line = piece.bytes
+        guard let found = line.firstRange(of: tag + [32]),
+            found.lowerBound > 0 || !piece.startsLine
+        else {
+            return stderrLine(piece).map { [$0] } ?? []
         }
-        let before = Array(line[..<found.lowerBound])
-        return (stderrLine(before, partial: true).map { [$0] } ?? [])
-            + (stderrLine(Array(line[found.lowerBound...]), partial: partial).map { [$0] } ?? [])
+        var pieces: [LineSplitter.Piece] = []
+        if found.lowerBound > 0 {
+            pieces.append(LineSplitter.Piece(
+                bytes: Array(line[..<found.lowerBound]), endsLine: false,
+                startsLine: piece.startsLine))
+        }
+        pieces.append(LineSplitter.Piece(
+            bytes: Array(line[found.lowerBound...]), endsLine: piece.endsLine, startsLine: true))
+        return pieces.compactMap { stderrLine($0) }
     }
 
-    private mutating func stderrLine(_ line: [UInt8], partial: Bool = false) -> Event? {
-        guard line.count > tag.count, Array(line.prefix(tag.count + 1)) == tag + [32] else {
+    private mutating func stderrLine(_ piece: LineSplitter.Piece) -> Event? {
+        let line = piece.bytes
+        guard piece.startsLine, line.count > tag.count,
+            Array(line.prefix(tag.count + 1)) == tag + [32]
+        else {
             stderrTail.append(String(decoding: line, as: UTF8.self))
             if stderrTail.count > 20 { stderrTail.removeFirst() }
-            return .line(.stderr, line, partial: partial)
+            return .line(.stderr, line, partial: !piece.endsLine)
         }
         let words = String(decoding: line.dropFirst(tag.count + 1), as: UTF8.self)
             .split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)

@@ -58,7 +58,8 @@ public struct RunEvent: Sendable {
         case stageStarted(stage: String, hosts: [String])
         case stepStarted(stage: String, step: String)
         /// One line of a step's output, without its newline. `partial` marks a last line
-        /// that had no newline.
+        /// that had no newline, and each piece but the last of a line longer than 64 KiB,
+        /// which comes in pieces so that memory stays bounded.
         case output(stream: OutputStream, line: [UInt8], partial: Bool)
         case uploadProgress(step: String, sent: Int, total: Int)
         case stepFinished(

@@ -15,15 +15,18 @@ struct KeyDescription {
         }
         switch label {
         case "OPENSSH PRIVATE KEY":
-            // openssh-key-v1: magic, cipher, kdf, kdf options, key count, public key blob.
+            // openssh-key-v1: magic, cipher, kdf, kdf options, key count, the public key
+            // blobs, then the (maybe encrypted) private section.
             let magic = Array("openssh-key-v1\0".utf8)
             guard der.starts(with: magic) else {
                 throw invalid("its OPENSSH PRIVATE KEY body is not in OpenSSH key format")
             }
             var reader = SSHWireReader(der, offset: magic.count)
             guard let cipher = reader.name(), reader.string() != nil, reader.string() != nil,
-                let count = reader.uint32(), count >= 1, let publicKey = reader.string()
+                let count = reader.uint32(), count >= 1, let publicKey = reader.string(),
+                Self.skipping(count - 1, in: &reader), reader.string() != nil
             else {
+                // A body that lost a line still decodes; its private section is then short.
                 throw invalid("its OPENSSH PRIVATE KEY body is damaged or cut short")
             }
             keyType = SSHWireReader.keyType(ofBlob: publicKey)
@@ -48,6 +51,38 @@ struct KeyDescription {
             keyType = nil
             isEncrypted = legacyEncrypted
         }
+
+        // PKCS#1, SEC 1 and PKCS#8 bodies are one DER sequence; a body that lost a line
+        // still decodes as base64, but its sequence no longer fits it. Legacy encrypted
+        // bodies are ciphertext and cannot be told.
+        let derLabels = [
+            "RSA PRIVATE KEY", "DSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+        ]
+        if derLabels.contains(label), !legacyEncrypted, !Self.isOneSequence(der) {
+            throw invalid("its \(label) body is damaged or cut short")
+        }
+    }
+
+    /// Whether `der` is a DER SEQUENCE whose length covers it exactly. An indefinite
+    /// length (BER) is let through: its end cannot be told without parsing it all.
+    private static func isOneSequence(_ der: [UInt8]) -> Bool {
+        guard der.count >= 2, der[0] == 0x30 else { return false }
+        let first = Int(der[1])
+        if first < 0x80 { return 2 + first == der.count }
+        let octets = first & 0x7F
+        if octets == 0 { return true }
+        guard octets <= 4, der.count >= 2 + octets else { return false }
+        let length = der[2..<2 + octets].reduce(0) { $0 << 8 | Int($1) }
+        return 2 + octets + length == der.count
+    }
+
+    /// Reads past `count` more public key blobs; false when the body ends first.
+    private static func skipping(_ count: UInt32, in reader: inout SSHWireReader) -> Bool {
+        for _ in 0..<count {
+            guard reader.string() != nil else { return false }
+        }
+        return true
     }
 
     // DER encodings of the object identifiers that name key algorithms and curves.

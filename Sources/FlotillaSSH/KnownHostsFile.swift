@@ -79,6 +79,9 @@ struct KnownHostsFile: Sendable {
         guard blobType == keyType else {
             throw invalid("the line says \(keyType) but its key is \(blobType)")
         }
+        guard SSHWireReader.isComplete(publicKeyBlob: blob) else {
+            throw invalid("the \(keyType) key is cut short or damaged")
+        }
         return KnownHostsEntry(
             marker: marker, names: names, keyType: keyType, blob: blob, source: source,
             line: line)

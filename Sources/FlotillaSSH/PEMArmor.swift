@@ -11,13 +11,24 @@ struct PEMArmor {
     let isOnOneLine: Bool
 
     init?(_ text: String) {
-        guard let begin = text.range(of: "-----BEGIN "),
-            let close = text.range(of: "-----", range: begin.upperBound..<text.endIndex)
+        guard let begin = text.range(of: "-----BEGIN ") else { return nil }
+        // The label ends on its own line: a BEGIN line that lost its closing dashes must not
+        // take the key's text up to the END line for its label, which messages quote.
+        let line = text[begin.upperBound...].prefix { $0 != "\n" }
+        guard let close = line.range(of: "-----"), Self.isLabel(line[..<close.lowerBound])
         else { return nil }
         self.text = text
-        self.label = String(text[begin.upperBound..<close.lowerBound])
-        let restOfLine = text[close.upperBound...].prefix { $0 != "\n" }
-        self.isOnOneLine = restOfLine.contains("-----END ")
+        self.label = String(line[..<close.lowerBound])
+        self.isOnOneLine = line[close.upperBound...].contains("-----END ")
+    }
+
+    /// Upper-case letters, digits and spaces, as in every label in use (`RSA PRIVATE KEY`,
+    /// `CERTIFICATE`): base64 key text never passes for one.
+    private static func isLabel(_ text: Substring) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy {
+                (0x41...0x5A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x20
+            }
     }
 
     private var beginLine: String { "-----BEGIN \(label)-----" }

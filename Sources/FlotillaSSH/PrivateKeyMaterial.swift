@@ -156,7 +156,12 @@ struct PrivateKeyMaterial: Sendable {
         let publicTypes = [
             "ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-",
         ]
-        if publicTypes.contains(where: { first.hasPrefix($0) }) { return String(first) }
+        if let family = publicTypes.first(where: { first.hasPrefix($0) }) {
+            // Only a known type name is quoted: a type glued to its base64 would quote the key.
+            let type = String(first.replacing("-cert-v01@openssh.com", with: ""))
+            return SSHWireReader.publicKeyTypes.contains(type)
+                ? String(first) : family.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        }
         let markers = [
             "---- BEGIN SSH2 PUBLIC KEY ----", "-----BEGIN PUBLIC KEY-----",
             "-----BEGIN RSA PUBLIC KEY-----",

@@ -38,4 +38,28 @@ struct SSHWireReader {
         var reader = SSHWireReader(blob)
         return reader.name()
     }
+
+    /// How many length-prefixed fields a public key blob of each type has, its name
+    /// included (RFC 4253 §6.6, RFC 5656 §3.1, RFC 8709 §4, OpenSSH's PROTOCOL.u2f).
+    private static let fieldCounts: [String: Int] = [
+        "ssh-ed25519": 2, "ssh-rsa": 3, "ssh-dss": 5,
+        "ecdsa-sha2-nistp256": 3, "ecdsa-sha2-nistp384": 3, "ecdsa-sha2-nistp521": 3,
+        "sk-ssh-ed25519@openssh.com": 3, "sk-ecdsa-sha2-nistp256@openssh.com": 4,
+    ]
+
+    /// The public key types whose blobs are checked field by field.
+    static var publicKeyTypes: Set<String> { Set(fieldCounts.keys) }
+
+    /// Whether a public key blob of a known type has all its fields and nothing after them:
+    /// a blob cut at a base64 boundary still names its type, and must not pass for a key.
+    /// Blobs of other types (certificates) are left to libssh2.
+    static func isComplete(publicKeyBlob blob: [UInt8]) -> Bool {
+        var reader = SSHWireReader(blob)
+        guard let type = reader.name() else { return false }
+        guard let count = fieldCounts[type] else { return true }
+        for _ in 1..<count {
+            guard reader.string() != nil else { return false }
+        }
+        return reader.offset == blob.count
+    }
 }

@@ -62,10 +62,14 @@ public enum LocalProcesses {
     /// How many running processes have exactly this command line (arguments joined by
     /// spaces): a step's `sleep 612` on any sandbox host shows up here.
     public static func count(commandLine: String) -> Int {
+        pids(commandLine: commandLine).count
+    }
+
+    /// The running processes with exactly this command line.
+    public static func pids(commandLine: String) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { entry in
-            guard let pid = pid_t(entry) else { return false }
-            return ProcessTable.commandLine(of: pid) == commandLine
-        }.count
+        return entries.compactMap(pid_t.init).filter {
+            ProcessTable.commandLine(of: $0) == commandLine
+        }
     }
 }

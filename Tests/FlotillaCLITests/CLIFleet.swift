@@ -10,7 +10,10 @@ enum CLIFleet {
         count: Int, prefix: String,
         _ body: @Sendable (SandboxFleet, ScratchFolder) async throws -> T
     ) async throws -> T {
-        let options = try SandboxOptions.temporary(count: count, namePrefix: prefix)
+        var options = try SandboxOptions.temporary(count: count, namePrefix: prefix)
+        // Each test has its own prefix: nothing else uses these homes, and what an earlier
+        // run left there (a lock after an interrupt) must not change this one.
+        options.freshHomes = true
         let folder = try ScratchFolder()
         defer { folder.remove() }
         return try await SandboxFleet.withFleet(options) { fleet in try await body(fleet, folder) }

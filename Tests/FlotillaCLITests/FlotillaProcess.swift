@@ -16,6 +16,16 @@ final class FlotillaProcess: @unchecked Sendable {
         var description: String { "\(arguments) ran past \(seconds)s" }
     }
 
+    struct ExitedEarly: Error, CustomStringConvertible {
+        var arguments: [String]
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var description: String {
+            "\(arguments) exited with \(status) before it was expected to:\n\(stdout)\n\(stderr)"
+        }
+    }
+
     /// The package folder, found from this file.
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -119,7 +129,12 @@ final class FlotillaProcess: @unchecked Sendable {
     ) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition(stdout) {
-            guard Date() < deadline, process.isRunning else {
+            guard process.isRunning else {
+                throw ExitedEarly(
+                    arguments: arguments, status: process.terminationStatus, stdout: stdout,
+                    stderr: stderr)
+            }
+            guard Date() < deadline else {
                 throw TimeoutError(arguments: arguments, seconds: timeout)
             }
             Thread.sleep(forTimeInterval: 0.05)

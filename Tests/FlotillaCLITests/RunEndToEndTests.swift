@@ -284,6 +284,41 @@ import Testing
             let result = try await running.wait(timeout: 30)
             #expect(result.status == 130)
             #expect(ContinuousClock.now - second < .seconds(1.5))
+            // Nothing was cleaned up: the step, which ignores SIGTERM, is ended here.
+            for pid in LocalProcesses.pids(commandLine: sleep) { kill(pid, SIGKILL) }
+        }
+    }
+
+    /// Field report R12: memory stays bounded whatever a step prints. A 30 MB line without a
+    /// newline passes through the command in 64 KiB pieces; its peak resident memory,
+    /// read from /proc while it runs, stays far below the line's size on top of its own.
+    @Test func aThirtyMegabyteLineDoesNotGrowTheProcess() async throws {
+        try await CLIFleet.with(count: 1, prefix: "mem-") { fleet, folder in
+            let size = 30 << 20
+            let playbook = try folder.write("huge.yml", """
+                name: huge line
+                hosts: all
+                stages:
+                  - name: print
+                    steps:
+                      - run: head -c \(size) /dev/zero | tr '\\0' x
+
+                """)
+            let running = try FlotillaProcess(
+                ["run", playbook, "-i", fleet.inventoryPath, "--output", "plain"],
+                in: folder.url)
+            let status = "/proc/\(running.process.processIdentifier)/status"
+            var peak = 0
+            while running.process.isRunning {
+                let text = (try? String(contentsOfFile: status, encoding: .utf8)) ?? ""
+                let line = text.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+                let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+                peak = max(peak, (kilobytes ?? 0) * 1024)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let result = try await running.wait(timeout: 60)
+            #expect(result.status == 0, "\(result.stdout)")
+            #expect(peak > 0 && peak < 64 << 20, "peak \(peak >> 20) MB")
         }
     }
 }

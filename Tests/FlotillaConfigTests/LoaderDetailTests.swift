@@ -130,6 +130,12 @@ import Testing
                     localPath: folder + "/s.sh", contents: Array("#!/bin/sh\necho a\n".utf8),
                     args: nil))
         #expect(step.lineEndingsNormalized)
+
+        // A file that is already LF is not converted, and so not logged as converted.
+        try write(["s.sh": "#!/bin/sh\necho a\n"], in: folder)
+        let unchanged = try resolvePlans(
+            playbook: playbook, hosts: [host], extraVars: [:], secrets: Secrets(values: [:]))
+        #expect(!unchanged[0].stages[0].steps[0].lineEndingsNormalized)
     }
 
     @Test func aTemplateFileThatUsesSecretsIsWrittenLikeASecret() throws {

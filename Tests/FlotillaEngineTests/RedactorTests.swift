@@ -48,14 +48,46 @@ import Testing
 }
 
 @Suite struct LineSplitterTests {
+    func line(_ text: String) -> LineSplitter.Piece {
+        LineSplitter.Piece(bytes: Array(text.utf8), endsLine: true, startsLine: true)
+    }
+
     @Test func aLineSplitAcrossChunksComesOutWhole() {
         var splitter = LineSplitter()
         #expect(splitter.feed(Array("li".utf8)).isEmpty)
-        #expect(splitter.feed(Array("ne1\nline2\r\nta".utf8)) == [
-            Array("line1".utf8), Array("line2".utf8),
-        ])
-        #expect(splitter.finish() == Array("ta".utf8))
+        #expect(splitter.feed(Array("ne1\nline2\r\nta".utf8)) == [line("line1"), line("line2")])
+        #expect(splitter.finish()
+            == LineSplitter.Piece(bytes: Array("ta".utf8), endsLine: false, startsLine: true))
         #expect(splitter.finish() == nil)
+    }
+
+    @Test func aLineLongerThanTheLimitComesInPiecesThatKeepEveryByte() {
+        var splitter = LineSplitter(limit: 10)
+        var pieces: [LineSplitter.Piece] = []
+        for chunk in ["0123456", "789abcdefghij", "klmnopqrstuvwxy\nnext\n"] {
+            pieces += splitter.feed(Array(chunk.utf8))
+        }
+        #expect(pieces.map { String(decoding: $0.bytes, as: UTF8.self) }
+            == ["0123456789", "abcdefghij", "klmnopqrst", "uvwxy", "next"])
+        #expect(pieces.map(\.endsLine) == [false, false, false, true, true])
+        #expect(pieces.map(\.startsLine) == [true, false, false, false, true])
+    }
+
+    @Test func aLongLineIsNeverCutInsideASecret() {
+        let secret = "Sekret-42"
+        let redactor = Redactor(secrets: [secret])
+        // The secret at every offset around the first cut: the pieces, redacted apart, never
+        // show a part of it (its longest form, base64, is 12 bytes).
+        for offset in 0..<40 {
+            var splitter = LineSplitter(limit: 30, redactor: redactor)
+            let text = String(repeating: "x", count: offset) + secret
+                + String(repeating: "y", count: 40)
+            let pieces = splitter.feed(Array(text.utf8)) + [splitter.finish()].compactMap { $0 }
+            #expect(pieces.count > 1 && pieces.allSatisfy { $0.bytes.count <= 30 })
+            #expect(pieces.flatMap(\.bytes) == Array(text.utf8))
+            let shown = pieces.map { redactor.redact($0.bytes) }.flatMap { $0 }
+            #expect(shown == redactor.redact(Array(text.utf8)), "secret at \(offset)")
+        }
     }
 }
 

@@ -96,9 +96,12 @@ import Testing
     @Test func twoConcurrentRunsOnOneHostLetOnlyOneIn() async throws {
         let fleet = try TestFleet(count: 1)
         defer { fleet.remove() }
-        let plans = fleet.plans([("one", { _ in [run("sleep 2")] })])
+        let plans = fleet.plans([("one", { _ in [run("sleep 4")] })])
         async let first = fleet.run(plans)
-        try await Task.sleep(for: .milliseconds(700))
+        // The second starts once the first holds the lock, however busy the machine is.
+        try await waitUntil(.seconds(30)) {
+            FileManager.default.fileExists(atPath: fleet.home("web-1") + "/.flotilla/lock/owner")
+        }
         let second = await fleet.run(plans)
         let firstOutcome = await first
         #expect(firstOutcome.exitCode == 0)

@@ -44,7 +44,7 @@ struct SandboxRun {
     /// (to change connection settings the inventory has no key for).
     func run(
         _ yaml: String, name: String = "play.yml", options: RunOptions = RunOptions(),
-        environment: [String: String] = [:], sink: EventLog = EventLog(),
+        environment: [String: String] = [:], sink: any RunEventSink = EventLog(),
         connector: (any HostConnector)? = nil
     ) async throws -> RunOutcome {
         try await start(yaml, name: name, options: options, environment: environment,
@@ -53,7 +53,7 @@ struct SandboxRun {
 
     func start(
         _ yaml: String, name: String = "play.yml", options: RunOptions = RunOptions(),
-        environment: [String: String] = [:], sink: EventLog = EventLog(),
+        environment: [String: String] = [:], sink: any RunEventSink = EventLog(),
         connector: (any HostConnector)? = nil
     ) throws -> Task<RunOutcome, Never> {
         let path = fleet.folder + "/" + name

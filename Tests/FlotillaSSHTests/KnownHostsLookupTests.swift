@@ -256,7 +256,9 @@ struct KnownHostsLookupTests {
         ]
         #expect(try preferred(keys.fill("h KEY_C")) == openSSHOrder)
         #expect(try preferred(keys.fill("h KEY_C"), port: 22).first == "ecdsa-sha2-nistp256")
-        #expect(try preferred("[h]:2222 ssh-dss AAAAB3NzaC1kc3M=") == openSSHOrder)
+        // A DSA key (p, q, g and y of one byte each), a type libssh2 is not offering.
+        let dsa = "AAAAB3NzaC1kc3MAAAABAQAAAAECAAAAAQMAAAABBA=="
+        #expect(try preferred("[h]:2222 ssh-dss \(dsa)") == openSSHOrder)
         let pinned = try HostKeyVerifier(
             policy: HostKeyPolicy(
                 knownHostsFiles: [], knownHostsText: [("t", keys.fill("h KEY_C"))],

@@ -98,6 +98,8 @@ struct PrivateKeyLoadingTests {
                 + "-----BEGIN OPENSSH PRIVATE KEY-----"),
             ("public", "it holds a public key (ssh-ed25519), not a private one; give the "
                 + "private key (usually the same file name without .pub)"),
+            ("glued public", "it holds a public key (ssh-ed25519), not a private one; give "
+                + "the private key (usually the same file name without .pub)"),
             ("putty", "it is a PuTTY key (.ppk); convert it with "
                 + "`puttygen KEY.ppk -O private-openssh -o id_key` and use that file"),
             ("truncated", "it is cut short: it has a -----BEGIN OPENSSH PRIVATE KEY----- "
@@ -116,6 +118,7 @@ struct PrivateKeyLoadingTests {
         switch kind {
         case "empty": value = "  \r\n"
         case "public": value = key.publicKey + "\n"
+        case "glued public": value = key.publicKey.replacingOccurrences(of: " ", with: "")
         case "putty": value = "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n"
         case "truncated": value = lines.dropLast().joined(separator: "\n")
         case "garbage": value = "not a key at all"

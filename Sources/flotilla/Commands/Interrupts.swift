@@ -23,7 +23,9 @@ enum Interrupts {
                     output.note(message)
                     task.cancel()
                 } else {
-                    exit(130)
+                    // At once: `exit` would run the process's teardown while the run's
+                    // threads still use what it tears down, and could crash instead.
+                    _exit(130)
                 }
             }
             source.resume()
