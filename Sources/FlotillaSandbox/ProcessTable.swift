@@ -65,6 +65,12 @@ public enum LocalProcesses {
         pids(commandLine: commandLine).count
     }
 
+    /// The command line of every running process.
+    public static func commandLines() -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(pid_t.init).compactMap(ProcessTable.commandLine(of:))
+    }
+
     /// The running processes with exactly this command line.
     public static func pids(commandLine: String) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

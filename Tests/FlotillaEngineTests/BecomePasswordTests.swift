@@ -1,4 +1,5 @@
 import FlotillaConfig
+import FlotillaSandbox
 import Foundation
 import Testing
 
@@ -46,7 +47,7 @@ import Testing
         // While the step runs, and afterwards in the run folder: every place it could show.
         var written = ""
         for _ in 0..<10 {
-            written += commandLines()
+            written += LocalProcesses.commandLines().joined(separator: "\n")
             try await Task.sleep(for: .milliseconds(100))
         }
         let outcome = await task.value
@@ -71,14 +72,5 @@ import Testing
             try runLocally("/usr/sbin/visudo", ["-cf", temporary])
             _ = rename(temporary, file)
         }
-    }
-
-    private func commandLines() -> String {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { Int($0) != nil }.compactMap { entry in
-            FileManager.default.contents(atPath: "/proc/\(entry)/cmdline").map {
-                String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            }
-        }.joined(separator: "\n")
     }
 }

@@ -225,6 +225,7 @@ struct SandboxRun {
     @Test func aSecretNeverReachesOutputLogsRecordsOrProcessArguments() async throws {
         try await SandboxRun.with(prefix: "rd-", count: 1) { sandbox in
             let secret = "Sandbox-Sekret-8812"
+            let sleep = "sleep 2.\(Int.random(in: 100...999))"
             let sink = EventLog()
             let task = try sandbox.start("""
                 name: secrets
@@ -237,16 +238,19 @@ struct SandboxRun {
                       - run: |
                           echo "token $TOKEN"
                           printf '%s' "$TOKEN" | base64
-                          sleep 2
+                          \(sleep)
                         env: { TOKEN: "{{ secrets.token }}" }
                       - content: "TOKEN={{ secrets.token }}"
                         to: ~/.env
                 """, environment: ["FLOTILLA_ENGINE_TEST_TOKEN": secret], sink: sink)
+            // Every process's arguments, read while the step runs (its `sleep` shows it does).
+            try await waitUntil(.seconds(30)) { LocalProcesses.count(commandLine: sleep) == 1 }
             var arguments = ""
-            for _ in 0..<15 {
-                arguments += commandLines()
-                try await Task.sleep(for: .milliseconds(100))
+            for _ in 0..<10 {
+                arguments += LocalProcesses.commandLines().joined(separator: "\n")
+                try await Task.sleep(for: .milliseconds(50))
             }
+            #expect(arguments.contains(sleep))
             let outcome = await task.value
             #expect(outcome.exitCode == 0)
             var everything = sink.text + arguments
@@ -304,14 +308,5 @@ struct SandboxRun {
             #expect(sink.finishedSteps.first?.message == "terminated by SIGTERM")
             #expect(outcome.record?.hosts[0].stages[0].steps[0].exitStatus == "signalled(TERM)")
         }
-    }
-
-    private func commandLines() -> String {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { Int($0) != nil }.compactMap { entry in
-            FileManager.default.contents(atPath: "/proc/\(entry)/cmdline").map {
-                String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            }
-        }.joined(separator: "\n")
     }
 }

@@ -1,4 +1,5 @@
 import FlotillaConfig
+import FlotillaSandbox
 import Foundation
 import Testing
 
@@ -32,7 +33,7 @@ import Testing
         // While the step runs, no process on the host carries either value.
         var arguments = ""
         for _ in 0..<10 {
-            arguments += allCommandLines()
+            arguments += LocalProcesses.commandLines().joined(separator: "\n")
             try await Task.sleep(for: .milliseconds(100))
         }
         let outcome = await task.value
@@ -73,16 +74,6 @@ import Testing
         #expect(outcome.exitCode == 1)
         #expect(sink.finishedSteps.first?.message == "sudo on web-1 needs a password: set"
             + " become_password in the playbook, or allow NOPASSWD for these commands")
-    }
-
-    /// Every process's arguments on this machine, joined.
-    private func allCommandLines() -> String {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.filter { Int($0) != nil }.compactMap { entry in
-            FileManager.default.contents(atPath: "/proc/\(entry)/cmdline").map {
-                String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            }
-        }.joined(separator: "\n")
     }
 
     /// A Unix user without sudo rights, made once.
