@@ -13,7 +13,10 @@ import Testing
 @Suite(.serialized) struct HostFaultTests {
     @Test func aHostWhoseSSHDIsKilledMidStepIsUnreachableWithItsStateUnknown() async throws {
         try await SandboxRun.with(prefix: "kd-", count: 3) { sandbox in
-            let seconds = "6.\(Int.random(in: 100...999))"
+            // Every host waits in its step until the test says go, however slowly the hosts
+            // got there on a busy machine.
+            let go = "/tmp/flotilla-go-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: go) }
             let task = try sandbox.start("""
                 name: long build
                 hosts: all
@@ -21,10 +24,18 @@ import Testing
                   - name: build
                     steps:
                       - name: compile
-                        run: sleep \(seconds); echo built > ~/built
+                        run: |
+                          touch ~/started
+                          while [ ! -e \(go) ]; do sleep 0.05; done
+                          echo built > ~/built
                 """)
-            try await waitUntil(.seconds(30)) { processes(matching: "sleep \(seconds)") == 3 }
+            try await waitUntil(.seconds(60)) {
+                sandbox.names.allSatisfy {
+                    FileManager.default.fileExists(atPath: sandbox.home($0) + "/started")
+                }
+            }
             try await offPool { try sandbox.fleet.kill("kd-2") }
+            FileManager.default.createFile(atPath: go, contents: nil)
             let outcome = await task.value
 
             #expect(outcome.exitCode == 3)

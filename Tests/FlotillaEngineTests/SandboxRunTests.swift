@@ -309,4 +309,45 @@ struct SandboxRun {
             #expect(outcome.record?.hosts[0].stages[0].steps[0].exitStatus == "signalled(TERM)")
         }
     }
+
+    /// Field report R11 over SSH: sudo that wants a password, and sudo that wants a tty,
+    /// fail at once with a message saying what to do, far from the step's timeout.
+    @Test func sudoWantingAPasswordOrATtyFailsWithinSecondsOverSSH() async throws {
+        try await SandboxRun.with(prefix: "sp-", count: 2) { sandbox in
+            // Read after the sandbox's own rules, so these win.
+            let rules = [
+                "/etc/sudoers.d/zz-flotilla-sp-1": "flotilla-sp-1 ALL=(ALL:ALL) ALL\n",
+                "/etc/sudoers.d/zz-flotilla-sp-2": "Defaults:flotilla-sp-2 requiretty\n",
+            ]
+            defer { for file in rules.keys { try? FileManager.default.removeItem(atPath: file) } }
+            for (file, rule) in rules {
+                let temporary = "/etc/sudoers.d/.zz-new"
+                try rule.write(toFile: temporary, atomically: false, encoding: .utf8)
+                try FileManager.default.setAttributes(
+                    [.posixPermissions: 0o440], ofItemAtPath: temporary)
+                try runLocally("/usr/sbin/visudo", ["-cf", temporary])
+                _ = rename(temporary, file)
+            }
+            let started = ContinuousClock.now
+            let outcome = try await sandbox.run("""
+                name: restart
+                hosts: all
+                stages:
+                  - name: services
+                    steps:
+                      - name: restart
+                        run: systemctl restart gunicorn
+                        become: true
+                        timeout: 5m
+                """)
+            #expect(ContinuousClock.now - started < .seconds(20))
+            #expect(outcome.exitCode == 1)
+            for (index, host) in sandbox.names.enumerated() {
+                #expect(outcome.summaries[index].failure == "restart: sudo on \(host) needs a"
+                    + " password: set become_password in the playbook, or allow NOPASSWD for"
+                    + " these commands")
+            }
+        }
+    }
 }
+
