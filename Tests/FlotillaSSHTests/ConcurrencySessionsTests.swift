@@ -26,7 +26,7 @@ struct ConcurrencySessionsTests {
                                 for step in 0..<5 {
                                     let begin = ContinuousClock.now
                                     let result = try await run(
-                                        session, "sleep 0.2; echo \(slot)-\(step)")
+                                        session, "sleep 0.5; echo \(slot)-\(step)")
                                     #expect(result.stdout == "\(slot)-\(step)\n")
                                     #expect(result.status == .exited(0))
                                     timeline.add(begin, ContinuousClock.now)
@@ -43,9 +43,11 @@ struct ConcurrencySessionsTests {
             }
             let elapsed = ContinuousClock.now - started
             #expect(timeline.count == 1000)
-            // One by one this is 200 s of sleeping alone; together it is a few seconds.
+            // One by one this is 500 s of sleeping alone; together it is a few seconds.
             #expect(elapsed < .seconds(120))
-            #expect(timeline.peakOverlap > 100, "at most \(timeline.peakOverlap) ran at once")
+            // One by one, one would run at a time. How many overlap depends on how fast the
+            // machine gets through 200 handshakes, so the bound is far from both.
+            #expect(timeline.peakOverlap > 50, "at most \(timeline.peakOverlap) ran at once")
         }
     }
 
