@@ -283,7 +283,7 @@ import Testing
             running.process.interrupt()
             let result = try await running.wait(timeout: 30)
             #expect(result.status == 130)
-            #expect(ContinuousClock.now - second < .seconds(1.5))
+            #expect(ContinuousClock.now - second < .seconds(3))
             // Nothing was cleaned up: the step, which ignores SIGTERM, is ended here.
             for pid in LocalProcesses.pids(commandLine: sleep) { kill(pid, SIGKILL) }
         }
