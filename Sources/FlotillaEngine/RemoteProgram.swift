@@ -157,13 +157,15 @@ struct RemoteProgram: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A `run` payload: the script runs from a file descriptor (never from the command line)
-    /// with `set -e`, and the first failing line reports its number, exit code and PATH.
+    /// A `run` payload: the job's shell becomes a bash that reads the script from a file
+    /// descriptor (never from a command line), runs it with `set -e`, and reports the first
+    /// failing line's number, exit code and PATH. `exec` keeps the job's process (its
+    /// process group and `$$`) and costs the host no extra fork.
     static func shellScript(_ script: String, tag: String) -> String {
-        let trap = "set -eE; trap 'r=$?; printf \"%s err %s %s %s\\n\" " + quote(tag)
-            + " \"$((LINENO-1))\" \"$r\" \"$PATH\" >&2' ERR"
+        let trap = "exec 3<&-; set -eE; trap 'r=$?; printf \"%s err %s %s %s\\n\" "
+            + quote(tag) + " \"$((LINENO-1))\" \"$r\" \"$PATH\" >&2' ERR"
         let text = trap + "\n" + script + "\n"
-        return "s=\(quote(text))\nbash <(printf '%s' \"$s\")"
+        return "s=\(quote(text))\nexec bash /dev/fd/3 3<<<\"$s\""
     }
 
     /// Single-quotes text for bash.

@@ -9,10 +9,8 @@ import Testing
 @testable import FlotillaEngine
 
 @Suite(.serialized) struct HostShellTests {
-    /// The pid of the shell that started the step's job: the same for every step when they
-    /// share the host's shell.
-    private static let shellPID = "ps -o ppid= -p $PPID | tr -d ' '"
-
+    /// A `run` script's bash is the step's job itself, so its `$PPID` is the shell that
+    /// started the job: the same for every step when they share the host's shell.
     @Test func everyStepOfAHostRunsInTheSameShellWithItsOwnStatusAndStreams() async throws {
         try await SandboxRun.with(prefix: "hs-", count: 2) { sandbox in
             let sink = EventLog()
@@ -23,7 +21,7 @@ import Testing
                   - name: one
                     steps:
                       - name: first
-                        run: echo "shell $(\(Self.shellPID))"
+                        run: echo "shell $PPID"
                       - name: reads stdin
                         run: cat; echo "after cat"
                       - name: no newline
@@ -34,7 +32,7 @@ import Testing
                   - name: two
                     steps:
                       - name: last
-                        run: echo "shell $(\(Self.shellPID))"; echo oops >&2
+                        run: echo "shell $PPID"; echo oops >&2
                 """, sink: sink)
 
             #expect(outcome.exitCode == 0)
@@ -63,7 +61,7 @@ import Testing
                   - name: one
                     steps:
                       - name: kill the shell
-                        run: kill -KILL $(\(Self.shellPID)); sleep 1
+                        run: kill -KILL $PPID; sleep 1
                       - name: later
                         run: echo still here > ~/later
                 """)
