@@ -134,20 +134,7 @@ extension Connection {
     ) async throws(ChannelStop) -> ChannelExit {
         let channel = try await openSessionChannel(operation)
         do throws(ChannelStop) {
-            let session = self.session
-            let rc: Int32
-            do {
-                rc = try await perform(operation) {
-                    libssh2_channel_process_startup(
-                        channel, "exec", 4, command, UInt32(command.utf8.count))
-                }
-            } catch {
-                throw ChannelStop.interrupted(error)
-            }
-            guard rc == 0 else {
-                _ = session
-                throw ChannelStop.failed(failure(.channel, "the server refused to run the command"))
-            }
+            try await start(command, on: channel, operation)
             try await pump(channel, stdin: stdin, operation: operation, output: output)
         } catch {
             if case .interrupted(let interruption) = error {
@@ -157,6 +144,24 @@ extension Connection {
             throw error
         }
         return await finish(channel)
+    }
+
+    /// Asks the server to run `command` on an open channel.
+    func start(
+        _ command: String, on channel: OpaquePointer, _ operation: Operation
+    ) async throws(ChannelStop) {
+        let rc: Int32
+        do {
+            rc = try await perform(operation) {
+                libssh2_channel_process_startup(
+                    channel, "exec", 4, command, UInt32(command.utf8.count))
+            }
+        } catch {
+            throw ChannelStop.interrupted(error)
+        }
+        guard rc == 0 else {
+            throw ChannelStop.failed(failure(.channel, "the server refused to run the command"))
+        }
     }
 
     func openSessionChannel(_ operation: Operation) async throws(ChannelStop) -> OpaquePointer {

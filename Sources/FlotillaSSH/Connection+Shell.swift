@@ -12,20 +12,11 @@ extension Connection {
         } catch {
             throw stopped(error, doing: "starting the host's shell")
         }
-        let rc: Int32
         do {
-            rc = try await perform(operation) {
-                libssh2_channel_process_startup(
-                    channel, "exec", 4, command, UInt32(command.utf8.count))
-            }
+            try await start(command, on: channel, operation)
         } catch {
             await discard(channel)
-            throw interrupted(error, doing: "starting the host's shell")
-        }
-        guard rc == 0 else {
-            let error = failure(.channel, "the server refused to start a shell")
-            await discard(channel)
-            throw error
+            throw stopped(error, doing: "starting the host's shell")
         }
         let id = nextShell
         nextShell += 1
