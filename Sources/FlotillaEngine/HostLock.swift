@@ -16,9 +16,8 @@ struct HostLock: Sendable {
         var lines = [
             "printf '%s\\n' \"$HOME\"",
             "umask 077",
-            "mkdir -p -- \"$HOME/.flotilla/tmp\" && chmod 700 \"$HOME/.flotilla\""
-                + " \"$HOME/.flotilla/tmp\" && mkdir -p -- \(RemoteProgram.remotePath(tempFolder))"
-                + " || exit 3",
+            "mkdir -p -- \"$HOME/.flotilla/tmp\" \(RemoteProgram.remotePath(tempFolder))"
+                + " && chmod 700 \"$HOME/.flotilla\" \"$HOME/.flotilla/tmp\" || exit 3",
         ]
         if lock {
             let text = "owner=\(owner)\npid=\(ProcessInfo.processInfo.processIdentifier)\n"
@@ -35,14 +34,20 @@ struct HostLock: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// Removes the lock only when this run holds it, and the run's temp folder.
+    /// Removes the lock only when this run holds it, and the run's temp folder, with one
+    /// command: the owner file is read by the shell itself.
     func releaseProgram(tempFolder: String, lock: Bool) -> String {
-        var lines = ["rm -rf -- \(RemoteProgram.remotePath(tempFolder))"]
+        var lines: [String] = []
+        var lockFolder = ""
         if lock {
-            lines.append(
-                "grep -qx \(RemoteProgram.quote("run=" + runID)) \"$HOME/.flotilla/lock/owner\""
-                    + " 2>/dev/null && rm -rf -- \"$HOME/.flotilla/lock\"")
+            lines += [
+                "own=",
+                "while IFS= read -r l; do [ \"$l\" = \(RemoteProgram.quote("run=" + runID)) ]"
+                    + " && own=1; done 2>/dev/null < \"$HOME/.flotilla/lock/owner\"",
+            ]
+            lockFolder = " ${own:+\"$HOME/.flotilla/lock\"}"
         }
+        lines.append("rm -rf -- \(RemoteProgram.remotePath(tempFolder))\(lockFolder)")
         lines.append("exit 0")
         return lines.joined(separator: "\n")
     }

@@ -103,7 +103,11 @@ import Testing
             FileManager.default.fileExists(atPath: fleet.home("web-1") + "/.flotilla/lock/owner")
         }
         let second = await fleet.run(plans)
+        // The refused run leaves the holder's lock alone while the holder still runs.
+        let owner = read(fleet.home("web-1") + "/.flotilla/lock/owner") ?? ""
         let firstOutcome = await first
+        #expect(owner.contains("run=\(firstOutcome.record!.runID)\n"), "\(owner)")
+        #expect(!FileManager.default.fileExists(atPath: fleet.home("web-1") + "/.flotilla/lock"))
         #expect(firstOutcome.exitCode == 0)
         #expect(second.exitCode == 1)
         let failure = try #require(second.summaries[0].failure)
