@@ -194,7 +194,10 @@ extension HostRun {
             return .from(error)
         }
         let target = RemoteProgram.quote(file.target)
-        var script = ["umask 077", "t=\(target)", "n=\"$t.flotilla-new\""]
+        // The new file's name is this run's and this host's own: hosts that share a
+        // filesystem (or one machine under two names) must not write each other's.
+        let fresh = ".flotilla-new-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        var script = ["umask 077", "t=\(target)", "n=\"$t\(fresh)\""]
         if file.parents { script.append("mkdir -p -- \"$(dirname -- \"$t\")\" || exit 1") }
         var chain = ["rm -f -- \"$n\"", "cp -- \(RemoteProgram.quote(temp)) \"$n\""]
         if step.owner != nil || step.group != nil {

@@ -349,5 +349,37 @@ struct SandboxRun {
             }
         }
     }
+
+    /// Hosts that share a filesystem (the sandbox's, or one machine under two names) each
+    /// write a root-owned file through sudo to the same path at once: none trips over
+    /// another's temporary file.
+    @Test func hostsSharingAFilesystemWriteTheSamePathThroughSudo() async throws {
+        let folder = "/tmp/flotilla-shared-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try await SandboxRun.with(prefix: "sf-", count: 3) { sandbox in
+            try "port = 8000\n".write(
+                toFile: sandbox.fleet.folder + "/app.conf", atomically: true, encoding: .utf8)
+            let outcome = try await sandbox.run("""
+                name: shared
+                hosts: all
+                stages:
+                  - name: conf
+                    steps:
+                      - template: app.conf
+                        to: \(folder)/app.conf
+                        become: true
+                        owner: root
+                        mode: "0640"
+                """)
+            #expect(outcome.exitCode == 0, "\(outcome.summaries.compactMap(\.failure))")
+            let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/app.conf")
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o640)
+            #expect(attributes[.ownerAccountName] as? String == "root")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["app.conf"])
+        }
+    }
 }
 
