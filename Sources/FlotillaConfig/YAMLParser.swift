@@ -180,7 +180,12 @@ struct YAMLParser {
                 at: SourceLocation(file: file, line: line, column: column))
             return
         }
-        let at = location(parser.problem_mark)
+        var at = location(parser.problem_mark)
+        // At the end of the file there is no line to show: point at what was left open
+        // (the quoted string, the bracket) instead.
+        if problem.contains("end of stream"), optionalString(parser.context) != nil {
+            at = location(parser.context_mark)
+        }
         let line = log.sourceLine(at) ?? ""
         let indentation = line.prefix { $0 == " " || $0 == "\t" }
         if let tab = indentation.firstIndex(of: "\t") {

@@ -47,6 +47,13 @@ import Testing
                 + "defaults: *nowhere\n          ^")
     }
 
+    @Test func aQuoteLeftOpenToTheEndIsShownWhereItOpens() throws {
+        #expect(
+            try diagnostics(for: "defaults:\n  user: \"deploy\n")
+                == "input.yml:2:9: error: YAML syntax error: found unexpected end of stream"
+                + " (while scanning a quoted scalar at line 2)\n  user: \"deploy\n        ^")
+    }
+
     @Test func anEmptyFileIsAnEmptyInventory() throws {
         #expect(try diagnostics(for: "") == "")
     }
