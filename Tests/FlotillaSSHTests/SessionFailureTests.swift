@@ -28,8 +28,9 @@ struct SessionFailureTests {
         #expect(error?.code == .connectTimeout)
         #expect(error?.description.hasPrefix(
             "mute (127.0.0.2:\(listener.port)): no SSH banner within 2s") == true)
-        // A bound against hanging forever (R22); generous because tests share the machine.
-        #expect(ContinuousClock.now - started < .seconds(30))
+        // A bound against hanging forever (R22), not a measure: beside hostile servers and
+        // 200 handshakes of other tests on two busy cores, timers fire late.
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     /// Field report R22: a host whose firewall drops packets never answers the connection
@@ -59,7 +60,7 @@ struct SessionFailureTests {
         #expect(error?.code == .connectTimeout)
         #expect(error?.description == "dropped (127.0.0.2:\(listener.port)): TCP connect timed"
             + " out after 2s; check the address and that no firewall drops the packets")
-        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test("A closed port is refused at once, naming the port")
