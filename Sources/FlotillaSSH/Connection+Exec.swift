@@ -122,7 +122,14 @@ extension Connection {
             kill -KILL -- -\(group) 2>/dev/null
             exit 0
             """
-        _ = try? await run(script, timeout: .seconds(8), cancellable: false)
+        let confirmed = (try? await run(script, timeout: .seconds(15), cancellable: false)) != nil
+        if !confirmed {
+            // The polite ending did not finish in time (a host too busy to run it): end the
+            // group at once rather than leave it running.
+            _ = try? await run(
+                "kill -KILL -- -\(group) 2>/dev/null; exit 0", timeout: .seconds(10),
+                cancellable: false)
+        }
     }
 
     /// Opens a channel, starts `command`, feeds stdin, drains stdout and stderr together
