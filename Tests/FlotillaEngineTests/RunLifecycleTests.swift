@@ -96,7 +96,11 @@ import Testing
     @Test func twoConcurrentRunsOnOneHostLetOnlyOneIn() async throws {
         let fleet = try TestFleet(count: 1)
         defer { fleet.remove() }
-        let plans = fleet.plans([("one", { _ in [run("sleep 4")] })])
+        // The first run holds the lock until the test lets it go.
+        let go = fleet.folder + "/go"
+        let plans = fleet.plans([("one", { _ in
+            [run("while [ ! -e \(RemoteProgram.quote(go)) ]; do sleep 0.05; done")]
+        })])
         async let first = fleet.run(plans)
         // The second starts once the first holds the lock, however busy the machine is.
         try await waitUntil(.seconds(30)) {
@@ -105,6 +109,7 @@ import Testing
         let second = await fleet.run(plans)
         // The refused run leaves the holder's lock alone while the holder still runs.
         let owner = read(fleet.home("web-1") + "/.flotilla/lock/owner") ?? ""
+        FileManager.default.createFile(atPath: go, contents: nil)
         let firstOutcome = await first
         #expect(owner.contains("run=\(firstOutcome.record!.runID)\n"), "\(owner)")
         #expect(!FileManager.default.fileExists(atPath: fleet.home("web-1") + "/.flotilla/lock"))
