@@ -1,58 +1,74 @@
-// The per-host lock: a folder made atomically with `mkdir`, holding an `owner` file that says
-// who holds it, from which run, and since when. A second run fails fast and names the holder.
+// The per-host lock: a file made atomically (the shell's noclobber opens it with O_EXCL)
+// that says who holds it, from which run, and since when. A second run fails fast and names
+// the holder. Taking and releasing it start no process on the host but one `install` and
+// one `rm`.
 
 import Foundation
 
 struct HostLock: Sendable {
-    static let folder = "~/.flotilla/lock"
+    static let path = "~/.flotilla/lock"
 
     var owner: String
     var runID: String
     var since: Date
 
-    /// Acquires the lock (and makes the run's private temp folder) in one command. Prints the
-    /// home folder on the first line, then `locked` or `busy` and the holder's owner file.
-    func acquireProgram(tempFolder: String, lock: Bool) -> String {
-        var lines = [
-            "printf '%s\\n' \"$HOME\"",
-            "umask 077",
-            "mkdir -p -- \"$HOME/.flotilla/tmp\" \(RemoteProgram.remotePath(tempFolder))"
-                + " && chmod 700 \"$HOME/.flotilla\" \"$HOME/.flotilla/tmp\" || exit 3",
-        ]
+    /// Takes the lock, and makes the run's private temp folder when `tempFolder` is given,
+    /// in one program. Prints the home folder on the first line, then `locked`, or `busy`
+    /// and what the holder wrote.
+    func acquireProgram(tempFolder: String?, lock: Bool) -> String {
+        var lines = ["printf '%s\\n' \"$HOME\""]
+        var folders = ["\"$HOME/.flotilla\""]
+        if let tempFolder {
+            folders += ["\"$HOME/.flotilla/tmp\"", RemoteProgram.remotePath(tempFolder)]
+        }
+        if lock || tempFolder != nil {
+            // One process makes whichever folders are missing and narrows every one to 0700,
+            // also when an older one was wider.
+            lines.append("install -d -m 700 -- \(folders.joined(separator: " ")) || exit 3")
+        }
         if lock {
             let text = "owner=\(owner)\npid=\(ProcessInfo.processInfo.processIdentifier)\n"
                 + "run=\(runID)\nsince=\(Self.iso(since))\n"
             lines += [
-                "if mkdir -- \"$HOME/.flotilla/lock\" 2>/dev/null; then",
-                "  printf '%s' \(RemoteProgram.quote(text)) > \"$HOME/.flotilla/lock/owner\"",
+                "umask 077",
+                "set -C",
+                "if { printf '%s' \(RemoteProgram.quote(text)) > \"$HOME/.flotilla/lock\"; }"
+                    + " 2>/dev/null; then",
                 "  echo locked",
                 "else",
-                "  echo busy; cat -- \"$HOME/.flotilla/lock/owner\" 2>/dev/null",
+                // A lock folder with an owner file inside is what earlier releases made.
+                "  echo busy; cat -- \"$HOME/.flotilla/lock\" \"$HOME/.flotilla/lock/owner\""
+                    + " 2>/dev/null",
                 "fi",
+                "exit 0",
             ]
         }
         return lines.joined(separator: "\n")
     }
 
-    /// Removes the lock only when this run holds it, and the run's temp folder, with one
-    /// command: the owner file is read by the shell itself.
-    func releaseProgram(tempFolder: String, lock: Bool) -> String {
+    /// Removes the lock only when this run holds it, and the run's temp folder when it made
+    /// one, with at most one process: the lock file is read by the shell itself.
+    func releaseProgram(tempFolder: String?, lock: Bool) -> String {
         var lines: [String] = []
-        var lockFolder = ""
+        var remove = tempFolder.map { [RemoteProgram.remotePath($0)] } ?? []
         if lock {
             lines += [
                 "own=",
                 "while IFS= read -r l; do [ \"$l\" = \(RemoteProgram.quote("run=" + runID)) ]"
-                    + " && own=1; done 2>/dev/null < \"$HOME/.flotilla/lock/owner\"",
+                    + " && own=1; done 2>/dev/null < \"$HOME/.flotilla/lock\"",
             ]
-            lockFolder = " ${own:+\"$HOME/.flotilla/lock\"}"
+            remove.append("${own:+\"$HOME/.flotilla/lock\"}")
         }
-        lines.append("rm -rf -- \(RemoteProgram.remotePath(tempFolder))\(lockFolder)")
+        if tempFolder != nil {
+            lines.append("rm -rf -- \(remove.joined(separator: " "))")
+        } else if lock {
+            lines.append("if [ -n \"$own\" ]; then rm -f -- \"$HOME/.flotilla/lock\"; fi")
+        }
         lines.append("exit 0")
         return lines.joined(separator: "\n")
     }
 
-    /// The message for a host whose lock another run holds, from that run's owner file.
+    /// The message for a host whose lock another run holds, from what that run wrote.
     static func busyMessage(host: String, ownerFile: String) -> String {
         var fields: [String: String] = [:]
         for line in ownerFile.split(separator: "\n") {
@@ -63,7 +79,7 @@ struct HostLock: Sendable {
         var text = "\(host) is locked by \(who)"
         if let run = fields["run"] { text += " (run \(run))" }
         if let since = fields["since"] { text += " since \(since)" }
-        return text + "; if that run is gone, run `rm -r \(folder)` on \(host)"
+        return text + "; if that run is gone, run `rm -r \(path)` on \(host)"
     }
 
     static func iso(_ date: Date) -> String {

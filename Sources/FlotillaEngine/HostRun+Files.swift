@@ -120,7 +120,7 @@ extension HostRun {
     }
 
     /// The login user writes the file as itself: no owner, group or `become`.
-    private static func writesDirectly(_ step: ResolvedStep) -> Bool {
+    static func writesDirectly(_ step: ResolvedStep) -> Bool {
         !step.become && step.owner == nil && step.group == nil
     }
 
@@ -334,6 +334,16 @@ extension HostRun {
 }
 
 extension ResolvedStep {
+    /// Whether the step goes through the run's temp folder: an uploaded script, and a file
+    /// that sudo or `chown` puts in place.
+    var usesTempFolder: Bool {
+        switch kind {
+        case .script: true
+        case .upload, .template, .secret: !HostRun.writesDirectly(self)
+        case .run, .fetch: false
+        }
+    }
+
     /// The step sends a file over SFTP (a `script` is uploaded before it runs).
     var transfersFiles: Bool {
         switch kind {

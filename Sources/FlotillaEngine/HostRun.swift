@@ -36,6 +36,8 @@ actor HostRun {
 
     var hub: EventHub { context.hub }
     var tempFolder: String { "~/.flotilla/tmp/" + context.runID }
+    /// Whether a step of this host needs the run's temp folder; it is made only then.
+    let usesTempFolder: Bool
 
     init(plan: HostPlan, context: RunContext) {
         self.plan = plan
@@ -44,6 +46,7 @@ actor HostRun {
         address = Endpoint(host: plan.host.address, port: plan.host.port).description
         summary = HostSummary(host: plan.host.name, address: address)
         lock = HostLock(owner: context.lockOwner, runID: context.runID, since: Date())
+        usesTempFolder = plan.stages.contains { $0.steps.contains(where: \.usesTempFolder) }
         if let finished = context.finishedSteps[plan.host.name] {
             let ids = plan.stages.flatMap { $0.steps.map(\.id) }
             resumeFrom = ids.firstIndex { !finished.contains($0) } ?? ids.count
@@ -79,7 +82,8 @@ actor HostRun {
 
     private func prepare(_ connection: any HostConnection) async -> Bool {
         let program = RemoteProgram(
-            payload: lock.acquireProgram(tempFolder: tempFolder, lock: context.takesLock))
+            payload: lock.acquireProgram(
+                tempFolder: usesTempFolder ? tempFolder : nil, lock: context.takesLock))
         shell = await HostShell.start(on: connection)
         if plan.stages.contains(where: { $0.steps.contains(where: \.transfersFiles) }) {
             // The SFTP channel opens while the lock is taken and the first steps run.
@@ -93,13 +97,14 @@ actor HostRun {
                 .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             guard result.status.succeeded, let first = lines.first, !first.isEmpty else {
                 let why = result.stderrTail.last ?? result.status.description
-                fail(.stepFailed, "could not prepare \(tempFolder) on \(name): \(why)")
+                let what = usesTempFolder ? tempFolder : "~/.flotilla"
+                fail(.stepFailed, "could not prepare \(what) on \(name): \(why)")
                 return false
             }
             home = first
             if context.takesLock {
                 if lines.count > 1, lines[1] == "locked" {
-                    hub.note(name, "lock taken: \(HostLock.folder)")
+                    hub.note(name, "lock taken: \(HostLock.path)")
                 } else {
                     let owner = lines.dropFirst(2).joined(separator: "\n")
                     fail(.stepFailed, HostLock.busyMessage(host: name, ownerFile: owner))
@@ -231,7 +236,8 @@ actor HostRun {
             // before its answer arrived: release whenever this run may hold it. The release
             // removes only a lock whose owner file names this run.
             let program = RemoteProgram(
-                payload: lock.releaseProgram(tempFolder: tempFolder, lock: context.takesLock))
+                payload: lock.releaseProgram(
+                    tempFolder: usesTempFolder ? tempFolder : nil, lock: context.takesLock))
             let name = self.name
             let hub = self.hub
             let shell = self.shell

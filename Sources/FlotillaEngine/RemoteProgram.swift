@@ -70,7 +70,8 @@ struct RemoteProgram: Sendable {
             "m=\(Self.quote(tag))",
             "i=\(Self.quote(inner()))",
             "set -m",
-            "( exec </dev/null; eval \"$i\" ) &",
+            // The job sees none of the shell's own variables, like a bash of its own.
+            "( set +m; exec </dev/null; unset p m j r w; eval \"unset i; $i\" ) &",
             "j=$!",
             "unset i",
         ] + watchdog() + [
@@ -104,13 +105,13 @@ struct RemoteProgram: Sendable {
 
     /// Runs as the login user: starts the job, reports its process group, waits, reports.
     private func outer() -> String {
-        let read = "IFS= read -r -d \"\" p; p=${p#*\(Self.startTag)}; eval \"$p\""
+        let read = "IFS= read -r -d \"\" p; p=${p#*\(Self.startTag)}; eval \"unset p; $p\""
         let reader = Self.quote(read)
         let launch: String
         switch privilege {
         case .user:
             // A subshell is a job of its own too, and costs the host a fork, not a new bash.
-            launch = "( \(read) )"
+            launch = "( unset m; \(read) )"
         case .sudo(let password):
             launch = password == nil
                 ? "sudo -n -H -- bash -c \(reader)"
@@ -157,15 +158,30 @@ struct RemoteProgram: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A `run` payload: the job's shell becomes a bash that reads the script from a file
-    /// descriptor (never from a command line), runs it with `set -e`, and reports the first
-    /// failing line's number, exit code and PATH. `exec` keeps the job's process (its
-    /// process group and `$$`) and costs the host no extra fork.
+    /// A `run` payload: the script runs in the job's own shell with `set -e`, and an ERR
+    /// trap reports the first failing line's number, exit code and PATH. Evaluating it there
+    /// costs the host no new bash. A script that asks who it is (`$$`, `$0`, `$PPID`,
+    /// `LINENO`, `BASH_SOURCE`, `caller`) gets a bash of its own, which reads it from a file
+    /// descriptor (never from a command line) and whose `$$` is the job.
     static func shellScript(_ script: String, tag: String) -> String {
-        let trap = "exec 3<&-; set -eE; trap 'r=$?; printf \"%s err %s %s %s\\n\" "
-            + quote(tag) + " \"$((LINENO-1))\" \"$r\" \"$PATH\" >&2' ERR"
-        let text = trap + "\n" + script + "\n"
-        return "s=\(quote(text))\nexec bash /dev/fd/3 3<<<\"$s\""
+        let report = "printf \"%s err %s %s %s\\n\" " + quote(tag)
+        if asksWhoItIs(script) {
+            let trap = "exec 3<&-; set -eE; trap 'r=$?; " + report
+                + " \"$((LINENO-1))\" \"$r\" \"$PATH\" >&2' ERR"
+            let text = trap + "\n" + script + "\n"
+            return "s=\(quote(text))\nexec bash /dev/fd/3 3<<<\"$s\""
+        }
+        // LINENO counts on from the line that started the evaluation: the first line is
+        // measured so the trap can report the script's own line numbers.
+        return "set -eE; \(lineBase)=$LINENO; trap 'r=$?; " + report
+            + " \"$((LINENO-\(lineBase)))\" \"$r\" \"$PATH\" >&2' ERR\n" + script + "\n"
+    }
+
+    private static let lineBase = "__flotilla_line"
+
+    private static func asksWhoItIs(_ script: String) -> Bool {
+        ["$$", "${$", "$0", "${0", "PPID", "LINENO", "BASH_SOURCE", "BASH_ARGV", "caller"]
+            .contains { script.contains($0) }
     }
 
     /// Single-quotes text for bash.

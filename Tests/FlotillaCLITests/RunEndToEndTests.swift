@@ -239,7 +239,7 @@ import Testing
             #expect(result.stdout.contains("RECAP"))
             for host in fleet.hosts {
                 let temp = host.home + "/.flotilla/tmp"
-                #expect((try? FileManager.default.contentsOfDirectory(atPath: temp)) == [])
+                #expect((try? FileManager.default.contentsOfDirectory(atPath: temp))?.isEmpty ?? true)
                 #expect(!FileManager.default.fileExists(atPath: host.home + "/.flotilla/lock"))
             }
             let runs = try FileManager.default.contentsOfDirectory(atPath: logs)

@@ -50,6 +50,42 @@ import Testing
         }
     }
 
+    /// A `run` script is evaluated in its job's shell, without a bash of its own, unless it
+    /// asks who it is: either way it sees none of the host shell's variables, its `$$` is
+    /// its own, and a failure names the script's own line.
+    @Test func aScriptSeesNoneOfTheShellsVariablesAndNamesItsOwnFailingLine() async throws {
+        try await SandboxRun.with(prefix: "hv-", count: 1) { sandbox in
+            let sink = EventLog()
+            let outcome = try await sandbox.run("""
+                name: variables
+                hosts: all
+                stages:
+                  - name: one
+                    steps:
+                      - name: clean
+                        run: echo "vars:${i+i}${m+m}${p+p}${j+j}${r+r}${w+w}."
+                      - name: own pid
+                        run: echo "pid $$ $BASHPID"
+                      - name: in a function
+                        run: |
+                          f() {
+                            false
+                          }
+                          echo before
+                          f
+                          echo after
+                """, sink: sink)
+
+            #expect(outcome.exitCode == 1)
+            let lines = sink.output(of: "hv-1")
+            #expect(lines.contains("vars:."), "\(lines)")
+            let pid = lines.first { $0.hasPrefix("pid ") }?.split(separator: " ")
+            #expect(pid?.count == 3 && pid?[1] == pid?[2], "\(lines)")
+            #expect(lines.contains("before") && !lines.contains("after"), "\(lines)")
+            #expect(outcome.summaries[0].failure == "in a function: line 2 failed (exit 1): false")
+        }
+    }
+
     @Test func aShellKilledUnderAStepLeavesItUnknownAndTheLockIsStillReleased()
         async throws
     {

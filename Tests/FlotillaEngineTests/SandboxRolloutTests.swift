@@ -124,7 +124,7 @@ import Testing
             let first = try sandbox.start(yaml)
             try await waitUntil(.seconds(10)) {
                 FileManager.default.fileExists(
-                    atPath: sandbox.home("ri-1") + "/.flotilla/lock/owner")
+                    atPath: sandbox.home("ri-1") + "/.flotilla/lock")
             }
             let clock = ContinuousClock()
             let start = clock.now

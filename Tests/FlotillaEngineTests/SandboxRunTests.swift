@@ -212,7 +212,7 @@ struct SandboxRun {
                     "\(read(outcome.runFolder + "/rc-1.log") ?? "")")
             for name in sandbox.names {
                 let temp = sandbox.home(name) + "/.flotilla/tmp"
-                #expect((try? FileManager.default.contentsOfDirectory(atPath: temp)) == [])
+                #expect((try? FileManager.default.contentsOfDirectory(atPath: temp))?.isEmpty ?? true)
                 #expect(!FileManager.default.fileExists(
                     atPath: sandbox.home(name) + "/.flotilla/lock"))
             }
