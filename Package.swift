@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// An async function that belongs to no actor runs where its caller runs, so a host's work
+// stays on its session's thread instead of crossing to Swift's pool and back at every call.
+let callerExecutor: [SwiftSetting] = [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
     name: "flotilla",
     products: [
@@ -16,12 +20,15 @@ let package = Package(
             name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // The only importer of libssh2: sessions, exec, SFTP, host keys, identities.
-        .target(name: "FlotillaSSH", dependencies: ["CLibSSH2", "CCrypto"]),
+        .target(
+            name: "FlotillaSSH", dependencies: ["CLibSSH2", "CCrypto"],
+            swiftSettings: callerExecutor),
         // The only importer of libyaml: inventory, playbooks, patterns, templates, secrets.
         .target(name: "FlotillaConfig", dependencies: ["CYAML"]),
         // From a loaded playbook and inventory to a finished run.
         .target(
-            name: "FlotillaEngine", dependencies: ["FlotillaConfig", "FlotillaSSH", "CCrypto"]),
+            name: "FlotillaEngine", dependencies: ["FlotillaConfig", "FlotillaSSH", "CCrypto"],
+            swiftSettings: callerExecutor),
         // The local fleet of real sshd servers.
         .target(name: "FlotillaSandbox"),
         // The executable: argument parsing, commands, outputs.

@@ -9,7 +9,35 @@ import Glibc
 /// confined to one loop: its actor uses the loop as its executor, so libssh2 is only ever
 /// called from this thread and never blocks Swift's cooperative pool. Waiting for a socket
 /// or a deadline suspends the caller; the loop resumes it when poll reports readiness.
-final class EventLoop: SerialExecutor, @unchecked Sendable {
+/// The thread a host's work runs on. An actor whose executor is `executor` calls into the
+/// sessions it opened inside `opening` without changing threads: each call into libssh2 and
+/// each wait for a socket stays on one thread instead of crossing to Swift's pool and back.
+public struct SessionThread: Sendable {
+    let loop: EventLoop
+
+    /// The next thread in turn; hosts are spread over them.
+    public static func next() -> SessionThread {
+        SessionThread(loop: EventLoop.next())
+    }
+
+    public var executor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    /// The same thread as a task executor: work that belongs to no actor runs there too.
+    public var taskExecutor: any TaskExecutor { loop }
+
+    /// Runs `body`; the sessions it opens live on this thread.
+    public func opening<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
+        let result: Result<T, E> = await EventLoop.$preferred.withValue(loop) {
+            do throws(E) {
+                return .success(try await body())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
+final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
     /// A socket and the poll events (`POLLIN`, `POLLOUT`) a waiter needs.
     struct Interest: Sendable {
         var fd: Int32
@@ -49,12 +77,19 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
     private static let roundRobin = Atomic<Int>(0)
     private static let waiterIDs = Atomic<Int>(1)
 
+    /// The loop new sessions of this task use (see `SessionThread.opening`).
+    @TaskLocal static var preferred: EventLoop?
+
+    /// The loop a new session lives on: the task's preferred one, else the next in turn.
     static func next() -> EventLoop {
+        if let preferred { return preferred }
         let index = roundRobin.wrappingAdd(1, ordering: .relaxed).oldValue
         return shared[index % shared.count]
     }
 
     private let state = Mutex(State())
+    /// The loop's thread, once it runs: work queued from the loop itself needs no wake-up.
+    private let thread = Atomic<UInt>(0)
     private let wakeRead: Int32
     private let wakeWrite: Int32
 
@@ -80,7 +115,13 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
             state.jobs.append(job)
             return state.jobs.count == 1
         }
-        if first { wake() }
+        if first && !isCurrent { wake() }
+    }
+
+    /// Whether the caller runs on this loop's thread, which looks at its jobs and waiters
+    /// again before it next sleeps.
+    private var isCurrent: Bool {
+        thread.load(ordering: .relaxed) == UInt(pthread_self())
     }
 
     /// Suspends until one of `interests` is ready, the deadline passes, the task is
@@ -103,7 +144,7 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
                 }
                 if early {
                     continuation.resume(returning: .cancelled)
-                } else {
+                } else if !isCurrent {
                     wake()
                 }
             }
@@ -147,6 +188,7 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
     }
 
     private func run() {
+        thread.store(UInt(pthread_self()), ordering: .relaxed)
         var pollSet: [pollfd] = []
         var drain = [UInt8](repeating: 0, count: 64)
         while true {

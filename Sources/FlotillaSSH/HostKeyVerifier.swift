@@ -37,7 +37,7 @@ struct HostKeyVerifier: Sendable {
                 sources.append(try KnownHostsFile.read(path: Self.expandingHome(file)))
             }
             for text in policy.knownHostsText {
-                sources.append(try KnownHostsFile.parse(text.text, source: text.source))
+                sources.append(try KnownHostsFile.parseOnce(text.text, source: text.source))
             }
         } catch {
             throw SSHError(error.code, alias: alias, endpoint: endpoint, message: error.message)

@@ -2,14 +2,54 @@
 // source is refused with its line number: a partial read would silently drop keys (R07).
 
 import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct KnownHostsFile: Sendable {
     /// The file path or `env:NAME`.
     var source: String
     var entries: [KnownHostsEntry]
 
+    /// What was parsed, by path (with the file's identity and change time) or by text, so
+    /// that hundreds of connections do not each parse the same file again. A file that
+    /// changes (accept-new records a key) is read again.
+    private struct Parsed {
+        var files: [String: (stamp: [Int], file: KnownHostsFile)] = [:]
+        var texts: [String: (text: String, file: KnownHostsFile)] = [:]
+    }
+    private static let parsed = Mutex(Parsed())
+
     /// Reads a known_hosts file; a missing file has no entries, as in OpenSSH.
     static func read(path: String) throws(SSHError) -> KnownHostsFile {
+        var info = stat()
+        let stamp = stat(path, &info) == 0
+            ? [Int(info.st_dev), Int(info.st_ino), Int(info.st_size), info.st_mtim.tv_sec,
+               info.st_mtim.tv_nsec, info.st_ctim.tv_sec, info.st_ctim.tv_nsec]
+            : []
+        if !stamp.isEmpty,
+            let known = parsed.withLock({ $0.files[path] }), known.stamp == stamp
+        {
+            return known.file
+        }
+        let file = try readUncached(path: path)
+        if !stamp.isEmpty { parsed.withLock { $0.files[path] = (stamp, file) } }
+        return file
+    }
+
+    /// Parses known_hosts text once per source and text.
+    static func parseOnce(_ text: String, source: String) throws(SSHError) -> KnownHostsFile {
+        if let known = parsed.withLock({ $0.texts[source] }), known.text == text {
+            return known.file
+        }
+        let file = try parse(text, source: source)
+        parsed.withLock { $0.texts[source] = (text, file) }
+        return file
+    }
+
+    private static func readUncached(path: String) throws(SSHError) -> KnownHostsFile {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             return KnownHostsFile(source: path, entries: [])
