@@ -12,6 +12,10 @@ struct DesiredFile: Sendable {
     var target: String
     var mode: UInt32
     var parents: Bool
+    /// The contents' SHA-256 when it is known already (a local file read once per run).
+    var knownDigest: String? = nil
+
+    var digest: String { knownDigest ?? Checksum.sha256Hex(contents) }
 }
 
 /// What the host has at a path.
@@ -60,7 +64,8 @@ extension HostRun {
     ) throws -> DesiredFile {
         let file = try context.localFiles.read(path)
         return DesiredFile(
-            contents: file.contents, target: target, mode: mode ?? file.mode, parents: parents)
+            contents: file.contents, target: target, mode: mode ?? file.mode, parents: parents,
+            knownDigest: file.sha256)
     }
 
     /// Writes the files that differ; reports ok when none does.
@@ -83,7 +88,7 @@ extension HostRun {
 
         var changes: [(DesiredFile, RemoteState)] = []
         for (file, state) in zip(files, states) {
-            let sha = Checksum.sha256Hex(file.contents)
+            let sha = file.digest
             if case .file(let mode, let owner, let group, let remoteSha) = state,
                 remoteSha == sha, mode == file.mode & 0o7777,
                 step.owner == nil || step.owner == owner, step.group == nil || step.group == group
@@ -99,7 +104,7 @@ extension HostRun {
 
         var outcome = StepOutcome(.changed)
         outcome.files = changes.map {
-            RunRecord.FileChange(path: $0.0.target, sha256: Checksum.sha256Hex($0.0.contents))
+            RunRecord.FileChange(path: $0.0.target, sha256: $0.0.digest)
         }
         if context.options.diff && !step.sensitive {
             for (file, state) in changes {
@@ -150,7 +155,7 @@ extension HostRun {
         if written.isEmpty { return StepOutcome(.ok) }
         var outcome = StepOutcome(.changed)
         outcome.files = written.map {
-            RunRecord.FileChange(path: $0.target, sha256: Checksum.sha256Hex($0.contents))
+            RunRecord.FileChange(path: $0.target, sha256: $0.digest)
         }
         outcome.message = written.count == 1
             ? "wrote \(written[0].target)" : "wrote \(written.count) files"

@@ -32,6 +32,8 @@ final class LocalFiles: Sendable {
     struct File: Sendable {
         var contents: [UInt8]
         var mode: UInt32
+        /// Worked out once, for every host's record of what it wrote.
+        var sha256: String
     }
 
     private let files = Mutex<[String: File]>([:])
@@ -41,7 +43,9 @@ final class LocalFiles: Sendable {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         let mode = (attributes[.posixPermissions] as? NSNumber)?.uint32Value ?? 0o644
-        let file = File(contents: Array(data), mode: mode & 0o777)
+        let contents = Array(data)
+        let file = File(
+            contents: contents, mode: mode & 0o777, sha256: Checksum.sha256Hex(contents))
         return files.withLock { files in
             if let raced = files[path] { return raced }
             files[path] = file
