@@ -99,6 +99,53 @@ actor Connection {
         }
     }
 
+    /// How one of several requests sent together stands after a call.
+    enum Pipelined {
+        case waiting
+        case finished
+        /// Failed in a way that leaves the channel unusable (not an SFTP status): the
+        /// requests after it are not sent or waited for.
+        case broken
+    }
+
+    /// Calls `count` libssh2 requests of different kinds together, in order, until each has
+    /// its answer: `call(i)` makes the i-th call once. A request goes out while the ones
+    /// before it still wait for their answers, so they all cost one round trip; libssh2
+    /// keeps separate state for each kind of SFTP request and matches answers by id. A
+    /// request is never sent while the one before it is half-sent, and the server answers
+    /// them in order. False when a request broke the channel (see `Pipelined.broken`).
+    func performEach(
+        _ operation: Operation, count: Int, _ call: (Int) -> Pipelined
+    ) async throws(Interruption) -> Bool {
+        var finished = [Bool](repeating: false, count: count)
+        while true {
+            try await awaitTurn(operation)
+            handle.counter.emptyReadsInCall = 0
+            for index in 0..<count where !finished[index] {
+                switch call(index) {
+                case .finished:
+                    finished[index] = true
+                    continue
+                case .broken:
+                    finishedCall(operation)
+                    return false
+                case .waiting:
+                    break
+                }
+                if libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND
+                    != 0
+                {
+                    break
+                }
+            }
+            if !finished.contains(false) {
+                finishedCall(operation)
+                return true
+            }
+            try await waitForSocket(operation)
+        }
+    }
+
     /// `perform` for calls that return an `Int32`/`Int` code with EAGAIN as a value.
     func perform<T: BinaryInteger>(
         _ operation: Operation, _ call: () -> T

@@ -114,7 +114,7 @@ import Testing
     {
         try await SandboxRun.with(prefix: "ka-", count: 2) { sandbox in
             let server = try #require(sandbox.fleet.host(named: "ka-2"))
-            let relay = try FreezingRelay(to: server.port)
+            let relay = try SandboxRelay(to: server.port)
             defer { relay.stop() }
             let knownHosts = sandbox.fleet.folder + "/relay_known_hosts"
             try server.hostKeys.map { "[127.0.0.1]:\(relay.port) \($0)\n" }.joined()

@@ -1,5 +1,6 @@
 // Uploads are atomic, keep secrets private at every instant, and leave equal files alone.
 
+import FlotillaSandbox
 import Foundation
 import Testing
 
@@ -45,6 +46,40 @@ struct SFTPUploadTests {
                 #expect(left == ".watching\napp.env\n")
                 _ = try await run(session, "rm -rf \(dir)")
             }
+        }
+    }
+
+    /// What an upload costs on a network with latency: requests that do not wait on each
+    /// other travel together, so a new file takes four round trips (look at the target and
+    /// open the temporary file; set its mode and write; sync; close and rename), not seven.
+    @Test("A new file costs four round trips on a network with latency")
+    func uploadRoundTrips() async throws {
+        try await withFleet { fleet in
+            let host = fleet.hosts[0]
+            let relay = try SandboxRelay(to: host.port)
+            defer { relay.stop() }
+            let recorded = host.hostKeys.map { "[127.0.0.1]:\(relay.port) \($0)" }
+            var options = connectOptions(fleet, host)
+            options.endpoint = Endpoint(host: "127.0.0.1", port: relay.port)
+            options.hostKeys = HostKeyPolicy(
+                knownHostsFiles: [],
+                knownHostsText: [("relay", recorded.joined(separator: "\n"))])
+            let session = try await Session.connect(options)
+            defer { Task { await session.close() } }
+            let dir = try await scratchFolder(session)
+            // The SFTP channel is open before anything is counted.
+            _ = try await session.stat("~/\(dir)")
+
+            let before = relay.turns
+            let outcome = try await session.upload(
+                UploadRequest(
+                    contents: .bytes(Array("secret\n".utf8)), remotePath: "~/\(dir)/app.env",
+                    mode: 0o600))
+            #expect(outcome == .written(bytes: 7))
+            #expect(relay.turns - before <= 4, "round trips: \(relay.turns - before)")
+            let info = try await session.stat("~/\(dir)/app.env")
+            #expect(info?.mode == 0o600 && info?.size == 7)
+            _ = try await run(session, "rm -rf \(dir)")
         }
     }
 

@@ -1,20 +1,23 @@
-// A TCP relay in front of one sandbox server that can stop forwarding without closing
-// anything: the network between Flotilla and a host goes silent (a NAT forgot the flow, a
-// firewall started dropping packets) while both ends still believe the connection is open.
+// A TCP relay in front of one sandbox server, for tests of what the network does. It can
+// stop forwarding without closing anything: the network between Flotilla and a host goes
+// silent (a NAT forgot the flow, a firewall started dropping packets) while both ends still
+// believe the connection is open. It also counts the client's turns: how many times the
+// client spoke again after the server answered, which is the round trips the client waited.
 
 import Foundation
 import Synchronization
 
-final class FreezingRelay: Sendable {
+public final class SandboxRelay: Sendable {
     /// Where clients connect: 127.0.0.1:`port`.
-    let port: Int
+    public let port: Int
     private let listener: Int32
     private let target: Int
     private let state = Mutex<(frozen: Bool, stopped: Bool)>((false, false))
+    private let counts = Mutex<(turns: Int, serverSpoke: Bool)>((0, false))
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts relaying 127.0.0.1:`port` to 127.0.0.1:`target` on a thread of its own.
-    init(to target: Int) throws {
+    public init(to target: Int) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = Self.loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -37,13 +40,17 @@ final class FreezingRelay: Sendable {
         }
     }
 
+    /// How many times a client sent bytes after the server had sent some since the client
+    /// last did: each is a round trip the client waited for.
+    public var turns: Int { counts.withLock { $0.turns } }
+
     /// From now on nothing passes in either direction, and nothing is closed.
-    func freeze() {
+    public func freeze() {
         state.withLock { $0.frozen = true }
     }
 
     /// Closes every connection and the listener, and waits for the relay's thread.
-    func stop() {
+    public func stop() {
         let first = state.withLock { state -> Bool in
             defer { state.stopped = true }
             return !state.stopped
@@ -76,8 +83,13 @@ final class FreezingRelay: Sendable {
             for (index, entry) in fds.enumerated().dropFirst() where entry.revents != 0 {
                 let pairIndex = (index - 1) / 2
                 let pair = pairs[pairIndex]
-                let (from, to) = index % 2 == 1
+                let fromClient = index % 2 == 1
+                let (from, to) = fromClient
                     ? (pair.client, pair.server) : (pair.server, pair.client)
+                counts.withLock { counts in
+                    if fromClient && counts.serverSpoke { counts.turns += 1 }
+                    counts.serverSpoke = !fromClient
+                }
                 if !forward(from: from, to: to) { closed.insert(pairIndex) }
             }
             for index in closed.sorted(by: >) {
