@@ -270,7 +270,7 @@ extension Connection {
             if progressed {
                 finishedCall(operation)
                 // Other sessions on this loop get their turn between bursts of output.
-                await Task.yield()
+                await loop.yield()
                 if operation.cancellable && Task.isCancelled { throw .interrupted(.cancelled) }
                 if let deadline = operation.deadline, ContinuousClock.now >= deadline {
                     throw .interrupted(.timedOut)

@@ -167,7 +167,7 @@ extension Connection {
                 }
                 if count == 0 { break }
                 contents.append(contentsOf: buffer[..<count])
-                await Task.yield()
+                await loop.yield()
             }
         } catch {
             await sftpClose(handle)

@@ -1,5 +1,6 @@
 internal import CLibSSH2
 import Foundation
+import Synchronization
 
 extension Connection {
     /// Writes a file atomically: a temporary file in the target folder created with the final
@@ -124,10 +125,13 @@ extension Connection {
         }
 
         do {
+            let window = Self.uploadWindow()
+            defer { Self.uploading.subtract(1, ordering: .relaxed) }
             let sent = try await setModeAndStartWriting(
-                file, mode: mode, contents, path: temporary, target: target, operation)
-            try await write(contents, from: sent, to: file, path: temporary, target: target,
-                            operation, progress: progress)
+                file, mode: mode, contents, window: window, path: temporary, target: target,
+                operation)
+            try await write(contents, from: sent, window: window, to: file, path: temporary,
+                            target: target, operation, progress: progress)
             let synced = try await perform(operation) { libssh2_sftp_fsync(file) }
             if synced != 0, sftpStatus() != LIBSSH2_FX_OP_UNSUPPORTED {
                 throw sftpFailure(doing: "syncing", temporary)
@@ -172,8 +176,8 @@ extension Connection {
     /// Sets the mode exactly (the server's umask may have narrowed it) while the first
     /// writes are on their way; returns how many bytes the server has acknowledged.
     private func setModeAndStartWriting(
-        _ file: OpaquePointer, mode: UInt32, _ contents: [UInt8], path: String, target: String,
-        _ operation: Operation
+        _ file: OpaquePointer, mode: UInt32, _ contents: [UInt8], window: Int, path: String,
+        target: String, _ operation: Operation
     ) async throws -> Int {
         var attributes = LIBSSH2_SFTP_ATTRIBUTES()
         attributes.flags = UInt(LIBSSH2_SFTP_ATTR_PERMISSIONS)
@@ -190,7 +194,7 @@ extension Connection {
             }
             let count = contents.withUnsafeBufferPointer { bytes in
                 bytes.withMemoryRebound(to: CChar.self) {
-                    libssh2_sftp_write(file, $0.baseAddress!, min($0.count, Self.inFlight))
+                    libssh2_sftp_write(file, $0.baseAddress!, min($0.count, window))
                 }
             }
             if count == LIBSSH2_ERROR_EAGAIN { return .waiting }
@@ -208,8 +212,8 @@ extension Connection {
     /// Keeps many write requests in flight: libssh2 splits a large buffer into packets and
     /// sends them ahead, returning what the server acknowledged.
     private func write(
-        _ contents: [UInt8], from start: Int, to file: OpaquePointer, path: String,
-        target: String, _ operation: Operation, progress: UploadProgress?
+        _ contents: [UInt8], from start: Int, window: Int, to file: OpaquePointer,
+        path: String, target: String, _ operation: Operation, progress: UploadProgress?
     ) async throws {
         var sent = start
         progress?(sent, contents.count)
@@ -218,7 +222,7 @@ extension Connection {
                 contents.withUnsafeBufferPointer { bytes in
                     bytes.withMemoryRebound(to: CChar.self) {
                         libssh2_sftp_write(
-                            file, $0.baseAddress! + sent, min($0.count - sent, Self.inFlight))
+                            file, $0.baseAddress! + sent, min($0.count - sent, window))
                     }
                 }
             }
@@ -228,14 +232,25 @@ extension Connection {
             }
             sent += count
             progress?(sent, contents.count)
-            await Task.yield()
+            await loop.yield()
         }
     }
 
-    /// How much of a file libssh2 may have on its way at once. libssh2 copies all of it into
-    /// packets, so this is memory per host uploading; 256 KiB keeps a 20 ms round trip at
-    /// about 12 MB/s per host while 500 hosts uploading together hold 125 MiB, not gigabytes.
+    /// How much of a file libssh2 may have on its way at once, at most. libssh2 copies all
+    /// of it into packets, so this is memory per host uploading: 256 KiB keeps a 20 ms round
+    /// trip at about 12 MB/s per host.
     static let inFlight = 256 << 10
+
+    /// Uploads writing right now, in every session.
+    static let uploading = Atomic<Int>(0)
+
+    /// The window of an upload that starts now: all uploads together keep at most 32 MiB on
+    /// their way (500 hosts uploading at once hold 64 KiB each, not 125 MiB together), and
+    /// never less than 32 KiB each. Counts this upload until the caller subtracts it.
+    private static func uploadWindow() -> Int {
+        let others = uploading.add(1, ordering: .relaxed).newValue
+        return max(32 << 10, min(inFlight, (32 << 20) / others))
+    }
 
     /// SFTP version 3 reports a full disk as a generic failure: statvfs tells the truth.
     private func writeFailure(

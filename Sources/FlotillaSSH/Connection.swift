@@ -121,6 +121,9 @@ actor Connection {
         while true {
             try await awaitTurn(operation)
             handle.counter.emptyReadsInCall = 0
+            // A later call may read the answer an earlier one waits for: then the earlier
+            // one must be asked again, not left waiting for bytes that already came.
+            let received = handle.counter.bytes
             for index in 0..<count where !finished[index] {
                 switch call(index) {
                 case .finished:
@@ -141,6 +144,14 @@ actor Connection {
             if !finished.contains(false) {
                 finishedCall(operation)
                 return true
+            }
+            if handle.counter.bytes != received
+                && libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND
+                    == 0
+            {
+                finishedCall(operation)
+                await loop.yield()
+                continue
             }
             try await waitForSocket(operation)
         }

@@ -21,8 +21,6 @@ public struct SessionThread: Sendable {
     }
 
     public var executor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
-    /// The same thread as a task executor: work that belongs to no actor runs there too.
-    public var taskExecutor: any TaskExecutor { loop }
 
     /// Runs `body`; the sessions it opens live on this thread.
     public func opening<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
@@ -37,7 +35,7 @@ public struct SessionThread: Sendable {
     }
 }
 
-final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
+final class EventLoop: SerialExecutor, @unchecked Sendable {
     /// A socket and the poll events (`POLLIN`, `POLLOUT`) a waiter needs.
     struct Interest: Sendable {
         var fd: Int32
@@ -157,6 +155,13 @@ final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
             }
             waiter?.continuation.resume(returning: .cancelled)
         }
+    }
+
+    /// Lets the loop's other sessions have their turn before the caller goes on, without
+    /// leaving the loop's thread (`Task.yield` would go through Swift's pool and back).
+    func yield() async {
+        _ = await wait(
+            for: [], deadline: .now, group: 0, kickable: false, cancellable: false)
     }
 
     /// Suspends until the deadline; not ended by kicks, only by cancellation.
