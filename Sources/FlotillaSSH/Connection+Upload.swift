@@ -1,5 +1,5 @@
 internal import CLibSSH2
-import Foundation
+import FoundationEssentials
 
 extension Connection {
     /// Writes a file atomically: a temporary file in the target folder created with the final
@@ -173,8 +173,7 @@ extension Connection {
         let moved = try await run(
             "mv -f -- \(Self.quoted(temporary)) \(Self.quoted(target))", timeout: .seconds(30))
         guard moved.exit.status == 0 else {
-            let reason = String(decoding: moved.stderr, as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = String(decoding: moved.stderr, as: UTF8.self).trimmingWhitespace()
             throw SSHError(
                 .sftp, alias: alias, endpoint: endpoint,
                 message: "replacing \(alias):\(target) failed: \(reason)")
@@ -217,12 +216,12 @@ extension Connection {
 
     /// A single-quoted shell word.
     static func quoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        "'" + text.replacingEvery("'", with: "'\\''") + "'"
     }
 
     static func byteText(_ bytes: UInt64) -> String {
         if bytes < 1024 { return "\(bytes) bytes" }
-        if bytes < 1 << 20 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
-        return String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+        if bytes < 1 << 20 { return (Double(bytes) / 1024).text(places: 1) + " KiB" }
+        return (Double(bytes) / 1_048_576).text(places: 1) + " MiB"
     }
 }
