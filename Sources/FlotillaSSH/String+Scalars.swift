@@ -1,6 +1,7 @@
 // Trimming and replacing by Unicode scalar rather than by Character, so that a line feed
 // inside a CR LF pair, or a quote followed by a combining mark, is found like any other.
-// FlotillaConfig has the same helpers for the modules above it; this module cannot see them.
+// FlotillaConfig has the same helpers, as package API for the modules above it; this
+// module does not depend on it.
 
 extension StringProtocol {
     /// The text without the leading and trailing scalars that `isTrimmed` accepts.
