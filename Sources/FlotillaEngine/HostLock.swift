@@ -1,7 +1,7 @@
 // The per-host lock: a folder made atomically with `mkdir`, holding an `owner` file that says
 // who holds it, from which run, and since when. A second run fails fast and names the holder.
 
-import Foundation
+import FoundationEssentials
 
 struct HostLock: Sendable {
     static let folder = "~/.flotilla/lock"

@@ -3,7 +3,7 @@
 
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 actor HostRun {
     let plan: HostPlan
