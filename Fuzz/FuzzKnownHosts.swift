@@ -3,7 +3,7 @@
 // a key against the entries). Whatever the input, the result is entries or an error naming
 // the source and line, never a crash or a hang. Built and run by Fuzz/run.sh known_hosts.
 
-import Foundation
+import FoundationEssentials
 
 /// A host key to check against whatever the input records (an ed25519 blob of zeros).
 private let presented: [UInt8] = {

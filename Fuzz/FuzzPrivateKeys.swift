@@ -4,7 +4,7 @@
 // material or an error naming the source, never a crash or a hang. Built and run by
 // Fuzz/run.sh keys.
 
-import Foundation
+import FoundationEssentials
 
 private let labels = [
     "OPENSSH PRIVATE KEY", "RSA PRIVATE KEY", "DSA PRIVATE KEY", "EC PRIVATE KEY",

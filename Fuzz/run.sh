@@ -25,7 +25,7 @@ mkdir -p "$out" "$root/Fuzz/artifacts"
 # lld, because gold warns about every sanitizer symbol it cannot export.
 build_config() {
     swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
-        -module-name FlotillaConfig \
+        -module-name FlotillaConfig -package-name flotilla \
         -I "$root/Sources/CYAML" -lyaml \
         "$root"/Sources/FlotillaConfig/*.swift "$root/Fuzz/FuzzConfigLoading.swift" \
         -o "$out/fuzz-config"
@@ -34,7 +34,7 @@ build_config() {
 # $1: the entry file, $2: the binary.
 build_ssh() {
     swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
-        -module-name FlotillaSSH \
+        -module-name FlotillaSSH -package-name flotilla \
         -I "$root/Sources/CLibSSH2" -I "$root/Sources/CCrypto" -lssh2 -lcrypto \
         "$root"/Sources/FlotillaSSH/*.swift "$root/Fuzz/$1" \
         -o "$out/$2"

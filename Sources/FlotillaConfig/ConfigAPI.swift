@@ -1,7 +1,7 @@
 // The public face of loading: the signatures the engine and the CLI build on. The work is
 // done by InventoryLoader, PlaybookLoader, HostPattern, SecretResolver and PlanResolver.
 
-import Foundation
+import FoundationEssentials
 
 public struct Inventory: Sendable {
     /// Every host, merged, in the order of the files.
@@ -23,7 +23,7 @@ public struct Inventory: Sendable {
     /// and fills gaps from `~/.ssh/config` (`sshConfig`, nil to skip). Reports every problem.
     public static func load(
         files: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
-        sshConfig: String? = NSHomeDirectory() + "/.ssh/config"
+        sshConfig: String? = FileManager.default.homeDirectoryForCurrentUser.path + "/.ssh/config"
     ) throws(DiagnosticError) -> Inventory {
         var loader = InventoryLoader(environment: environment, sshConfigPath: sshConfig)
         let inventory = loader.load(files: files)
@@ -35,7 +35,7 @@ public struct Inventory: Sendable {
     /// `inventory.yml` in the current folder, else an error saying so.
     public static func loadDefault(
         explicit: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
-        sshConfig: String? = NSHomeDirectory() + "/.ssh/config"
+        sshConfig: String? = FileManager.default.homeDirectoryForCurrentUser.path + "/.ssh/config"
     ) throws(DiagnosticError) -> Inventory {
         if !explicit.isEmpty {
             return try load(files: explicit, environment: environment, sshConfig: sshConfig)
@@ -182,7 +182,7 @@ public struct Secrets: Sendable {
         for value in values.values {
             pieces.insert(value)
             for line in value.split(whereSeparator: \.isNewline) {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                let trimmed = line.trimmingBlanks()
                 pieces.insert(trimmed)
                 if let equals = trimmed.firstIndex(of: "=") {
                     var rest = trimmed[trimmed.index(after: equals)...]

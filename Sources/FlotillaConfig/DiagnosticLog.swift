@@ -33,7 +33,7 @@ struct DiagnosticLog: Sendable {
             guard let line = sourceLine(probe) else { break }
             let from = offset == 0 ? max(0, location.column - 1) : 0
             guard from <= line.count else { continue }
-            if let range = line.dropFirst(from).range(of: text) {
+            if let range = line.dropFirst(from).firstRange(of: text) {
                 let column = line.distance(from: line.startIndex, to: range.lowerBound) + 1
                 return SourceLocation(file: location.file, line: probe.line, column: column)
             }

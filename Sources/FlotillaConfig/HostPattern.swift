@@ -17,14 +17,12 @@ struct HostPattern: Sendable {
     init?(_ text: String) {
         self.text = text
         terms = text.split(separator: ",").compactMap { raw in
-            let item = raw.trimmingCharacters(in: .whitespaces)
+            let item = raw.trimmingBlanks()
             if item.hasPrefix("!") {
-                return Term(
-                    op: .exclude, text: item.dropFirst().trimmingCharacters(in: .whitespaces))
+                return Term(op: .exclude, text: item.dropFirst().trimmingBlanks())
             }
             if item.hasPrefix("&") {
-                return Term(
-                    op: .intersect, text: item.dropFirst().trimmingCharacters(in: .whitespaces))
+                return Term(op: .intersect, text: item.dropFirst().trimmingBlanks())
             }
             return item.isEmpty ? nil : Term(op: .union, text: item)
         }

@@ -2,7 +2,7 @@
 // defaults < groups (parents before children) < host, later files over earlier ones; a key
 // a layer does not set lets the one below show through. Variables merge key by key.
 
-import Foundation
+import FoundationEssentials
 
 struct HostSettings: Sendable {
     var address: String?
@@ -180,7 +180,7 @@ extension SecretSource {
             ("env:", SecretSource.env), ("file:", SecretSource.file),
             ("command:", SecretSource.command),
         ] as [(String, (String) -> SecretSource)] where text.hasPrefix(prefix) {
-            let rest = text.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+            let rest = text.dropFirst(prefix.count).trimmingBlanks()
             guard !rest.isEmpty else { return nil }
             self = make(rest)
             return

@@ -1,7 +1,7 @@
 // Reads inventory files, merges them (later files over earlier ones), checks groups and
 // jumps, and turns every host into a fully merged `InventoryHost`.
 
-import Foundation
+import FoundationEssentials
 
 struct InventoryLoader {
     private struct GroupDefinition {
@@ -31,7 +31,7 @@ struct InventoryLoader {
         self.sshConfigPath = sshConfigPath
     }
 
-    var home: String { environment["HOME"] ?? NSHomeDirectory() }
+    var home: String { environment["HOME"] ?? LocalPath.home }
 
     mutating func load(files: [String]) -> Inventory {
         for file in files { read(file) }

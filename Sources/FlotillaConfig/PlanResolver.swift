@@ -2,7 +2,7 @@
 // template rendered, every local file read. A problem found on several hosts is reported
 // once, naming the hosts.
 
-import Foundation
+import FoundationEssentials
 
 struct PlanResolver {
     let playbook: Playbook
@@ -148,7 +148,7 @@ struct PlanResolver {
         case .fetch(let from, let to):
             let source = render(from, "fetch", &context)
             let target = to.flatMap { render($0, "to", &context) }
-            kind = source.map { .fetch(from: $0, to: target ?? ($0 as NSString).lastPathComponent) }
+            kind = source.map { .fetch(from: $0, to: target ?? LocalPath.name(of: $0)) }
         }
 
         var env: [String: String] = [:]

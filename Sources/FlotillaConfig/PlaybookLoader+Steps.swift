@@ -1,7 +1,7 @@
 // Reading one step: its single kind, its options, the templates in its strings, and the
 // local files it names.
 
-import Foundation
+import FoundationEssentials
 
 extension PlaybookLoader {
     static let kindKeys = ["run", "script", "upload", "template", "secret", "fetch"]
@@ -84,7 +84,7 @@ extension PlaybookLoader {
         switch key {
         case "run":
             guard let node = fields["run"], let command = templated(node, "run") else { return nil }
-            if command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            if command.trimmingWhitespace().isEmpty {
                 log.error("'run' is empty; give the command to run", at: node.location)
                 return nil
             }
@@ -232,7 +232,7 @@ extension PlaybookLoader {
     private mutating func checkLocalFile(
         _ file: String, key: String, directoryAllowed: Bool, at location: SourceLocation
     ) -> Bool {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         let path = localPath(file)
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             log.error(
@@ -240,7 +240,7 @@ extension PlaybookLoader {
                     + "looked for \(path))", at: location)
             return false
         }
-        if isDirectory.boolValue && !directoryAllowed {
+        if isDirectory && !directoryAllowed {
             log.error("'\(key)': \(file) is a folder; a \(key) step needs a file", at: location)
             return false
         }

@@ -1,7 +1,7 @@
 // Reads a playbook file and checks everything that can be checked without a host: every
 // key and type, secrets' declarations, handlers, stages, and every local file steps name.
 
-import Foundation
+import FoundationEssentials
 
 struct PlaybookLoader {
     static let topKeys = [
@@ -29,7 +29,7 @@ struct PlaybookLoader {
             let fields = log.fields(root, known: Self.topKeys, what: "a playbook")
         else { return nil }
 
-        let defaultName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let defaultName = LocalPath.stem(of: path)
         var playbook = Playbook(path: path, name: defaultName, hosts: "all", stages: [])
         if let node = fields["name"] { playbook.name = log.string(node, "name") ?? defaultName }
         if let node = fields["hosts"] {
@@ -117,7 +117,7 @@ struct PlaybookLoader {
         return declarations
     }
 
-    var home: String { ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory() }
+    var home: String { ProcessInfo.processInfo.environment["HOME"] ?? LocalPath.home }
 
     // MARK: Stages
 

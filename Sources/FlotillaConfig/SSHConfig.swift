@@ -3,7 +3,7 @@
 // value found wins. `Match` blocks cannot be evaluated here and are skipped; `Include` is not
 // followed (docs/inventory.md says so).
 
-import Foundation
+import FoundationEssentials
 
 struct SSHConfig: Sendable {
     struct Option: Sendable {
@@ -43,7 +43,7 @@ struct SSHConfig: Sendable {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false)
             .enumerated()
         {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let (key, value) = splitOption(line) else { continue }
             let column =
@@ -94,7 +94,7 @@ struct SSHConfig: Sendable {
             }
         }
         if var hostName = settings.hostName {
-            hostName.value = hostName.value.replacingOccurrences(of: "%h", with: alias)
+            hostName.value = hostName.value.replacingEvery("%h", with: alias)
             settings.hostName = hostName
         }
         return settings

@@ -1,7 +1,7 @@
 // Resolves secret sources once, before any host is contacted. A value never appears in a
 // message; only its name and where it was meant to come from do.
 
-import Foundation
+import FoundationEssentials
 
 enum SecretResolver {
     static let commandTimeout: Duration = .seconds(60)
@@ -20,7 +20,7 @@ enum SecretResolver {
             }
             return nonEmpty(value, from: "environment variable \(name)")
         case .file(let path):
-            let home = environment["HOME"] ?? NSHomeDirectory()
+            let home = environment["HOME"] ?? LocalPath.home
             let resolved = LocalPath.resolve(path, folder: folder, home: home)
             guard let data = FileManager.default.contents(atPath: resolved) else {
                 return .failure(Problem(message: "cannot read file \(resolved)"))
@@ -41,60 +41,32 @@ enum SecretResolver {
     private static func run(
         _ command: String, in folder: String, environment: [String: String]
     ) -> Result<String, Problem> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = environment
-        if !folder.isEmpty { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
+        let shell = LocalCommand(
+            shell: command, environment: environment, folder: folder, errorOutput: .discarded,
+            timeout: commandTimeout)
+        let finished: LocalCommand.Finished
+        switch shell.run() {
+        case .success(let value):
+            finished = value
+        case .failure(.cannotStart):
             return .failure(Problem(message: "cannot start command '\(command)'"))
-        }
-
-        let deadline = ContinuousClock.now + commandTimeout
-        let reader = OutputCollector(handle: output.fileHandleForReading)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                return .failure(
-                    Problem(
-                        message: "command '\(command)' did not finish within "
-                            + "\(DurationText.format(commandTimeout))"))
-            }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        let data = reader.finish()
-        guard process.terminationStatus == 0 else {
+        case .failure(.timedOut):
             return .failure(
                 Problem(
-                    message: "command '\(command)' exited with status \(process.terminationStatus)")
+                    message: "command '\(command)' did not finish within "
+                        + "\(DurationText.format(commandTimeout))"))
+        case .failure(.cancelled):
+            return .failure(
+                Problem(message: "command '\(command)' was interrupted before it finished"))
+        }
+        guard finished.ending.status == 0 else {
+            return .failure(
+                Problem(
+                    message: "command '\(command)' exited with status \(finished.ending.status)")
             )
         }
-        var value = String(decoding: data, as: UTF8.self)
+        var value = String(decoding: finished.output, as: UTF8.self)
         while value.hasSuffix("\n") || value.hasSuffix("\r") { value.removeLast() }
         return nonEmpty(value, from: "the output of command '\(command)'")
-    }
-}
-
-/// Drains a pipe on its own thread so a command with much output cannot block on it.
-private final class OutputCollector: @unchecked Sendable {
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
-        }
-    }
-
-    func finish() -> Data {
-        done.wait()
-        return data
     }
 }

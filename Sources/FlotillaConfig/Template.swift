@@ -54,7 +54,7 @@ struct Template: Sendable, Hashable {
         }
 
         while index < text.endIndex {
-            guard let open = text[index...].range(of: "{{") else {
+            guard let open = text[index...].firstRange(of: "{{") else {
                 literal += text[index...]
                 break
             }
@@ -77,14 +77,14 @@ struct Template: Sendable, Hashable {
                 quoted = String(text[afterQuote..<end])
                 cursor = text.index(after: end)
             }
-            guard let close = text[cursor...].range(of: "}}") else {
+            guard let close = text[cursor...].firstRange(of: "}}") else {
                 return .failure(
                     SyntaxError(
                         message: "'{{' is never closed by '}}'; to write braces literally, use "
                             + "{{ '{{' }}", line: startLine, column: startColumn))
             }
             let raw = String(text[open.lowerBound..<close.upperBound])
-            let inside = text[cursor..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let inside = text[cursor..<close.lowerBound].trimmingBlanks()
             var expression = Expression(
                 raw: raw, path: nil, literal: nil, line: startLine, column: startColumn)
             if let quoted {

@@ -3,7 +3,7 @@
 
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 struct ConnectionSettings {
     let host: InventoryHost
@@ -31,7 +31,7 @@ struct ConnectionSettings {
             }
         }
         if host.identities.isEmpty {
-            let home = environment["HOME"] ?? NSHomeDirectory()
+            let home = environment["HOME"] ?? LocalPath.home
             for name in Self.defaultKeys {
                 let path = home + "/.ssh/" + name
                 if FileManager.default.fileExists(atPath: path) {
@@ -58,7 +58,7 @@ struct ConnectionSettings {
             }
         }
         if host.knownHosts.isEmpty {
-            files.append((environment["HOME"] ?? NSHomeDirectory()) + "/.ssh/known_hosts")
+            files.append((environment["HOME"] ?? LocalPath.home) + "/.ssh/known_hosts")
         }
         let policy = HostKeyPolicy(
             knownHostsFiles: files, knownHostsText: texts, fingerprint: host.fingerprint,
@@ -85,7 +85,7 @@ struct ConnectionSettings {
                     .keyInvalid, alias: host.name, endpoint: endpoint,
                     message: "passphrase file \(path) cannot be read")
             }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+            return String(decoding: data, as: UTF8.self).trimming(while: \.isLineBreak)
         case .command(let command):
             return try runPassphraseCommand(command, endpoint)
         }
@@ -95,28 +95,30 @@ struct ConnectionSettings {
     private func runPassphraseCommand(
         _ command: String, _ endpoint: Endpoint
     ) throws(SSHError) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
+        // Standard error is inherited, so the command can say why it failed.
+        let shell = LocalCommand(shell: command, errorOutput: .inherited)
+        let finished: LocalCommand.Finished
+        switch shell.run() {
+        case .success(let value):
+            finished = value
+        case .failure(.cannotStart):
             throw SSHError(
                 .keyInvalid, alias: host.name, endpoint: endpoint,
                 message: "passphrase command could not start: \(command)")
+        case .failure(.timedOut):
+            preconditionFailure("a passphrase command has no time limit")
+        case .failure(.cancelled):
+            throw SSHError(
+                .cancelled, alias: host.name, endpoint: endpoint,
+                message: "passphrase command was interrupted: \(command)")
         }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard finished.ending.status == 0 else {
             throw SSHError(
                 .keyInvalid, alias: host.name, endpoint: endpoint,
-                message: "passphrase command failed (status \(process.terminationStatus)):"
+                message: "passphrase command failed (status \(finished.ending.status)):"
                     + " \(command)")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        let text = String(decoding: finished.output, as: UTF8.self)
         return text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
             ?? ""
     }

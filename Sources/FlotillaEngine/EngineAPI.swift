@@ -2,7 +2,7 @@
 
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 public struct RunOptions: Sendable {
     /// Change nothing: report which files would change and which commands would run.

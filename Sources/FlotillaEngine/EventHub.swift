@@ -1,7 +1,8 @@
 // Where every event of a run is made: texts and output are redacted here, the host's log
 // gets its line, and the caller's sink gets the event. No sink ever sees a secret.
 
-import Foundation
+import FlotillaSSH
+import FoundationEssentials
 
 final class EventHub: Sendable {
     let sink: any RunEventSink
@@ -107,6 +108,6 @@ final class EventHub: Sendable {
     static func seconds(_ duration: Duration) -> String {
         let (s, atto) = duration.components
         let value = Double(s) + Double(atto) / 1e18
-        return String(format: "%.2fs", value)
+        return value.text(places: 2) + "s"
     }
 }

@@ -3,7 +3,7 @@
 // the holder. Taking and releasing it start no process on the host but one `install` and
 // one `rm`.
 
-import Foundation
+import FoundationEssentials
 
 struct HostLock: Sendable {
     static let path = "~/.flotilla/lock"

@@ -3,7 +3,7 @@
 
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 extension HostRun {
     /// Runs a step with its guards and retries.
@@ -152,7 +152,7 @@ extension HostRun {
     ) async -> StepOutcome {
         var program = program(for: step) { RemoteProgram.shellScript(script, tag: $0) }
         program.timeout = step.timeout
-        hub.note(name, "$ " + script.replacingOccurrences(of: "\n", with: "\n$ "))
+        hub.note(name, "$ " + script.replacingEvery("\n", with: "\n$ "))
         return await runCommand(program, step, script: script, on: connection)
     }
 
@@ -238,7 +238,7 @@ extension HostRun {
             if let failed = result.failedLine, let script {
                 let lines = script.split(separator: "\n", omittingEmptySubsequences: false)
                 if failed.line >= 1, failed.line <= lines.count {
-                    lineText = lines[failed.line - 1].trimmingCharacters(in: .whitespaces)
+                    lineText = lines[failed.line - 1].trimmingBlanks()
                 }
             }
             if code == 127 {
@@ -252,7 +252,7 @@ extension HostRun {
                 return StepOutcome(.failed, text, exitStatus: status)
             }
             if let failed = result.failedLine, let lineText,
-                let script, script.contains("\n")
+                let script, script.unicodeScalars.contains("\n")
             {
                 return StepOutcome(
                     .failed, "line \(failed.line) failed (exit \(code)): \(lineText)",

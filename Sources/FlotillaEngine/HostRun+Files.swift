@@ -4,7 +4,7 @@
 
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 /// One file a step wants on the host.
 struct DesiredFile: Sendable {
@@ -32,20 +32,20 @@ extension HostRun {
     ) async -> StepOutcome {
         // The loader already joined the playbook's folder to the path.
         let path = localPath
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return StepOutcome(.failed, "local file \(path) is missing", exitClass: .badInput)
         }
         var files: [DesiredFile] = []
         do {
-            if isDirectory.boolValue {
+            if isDirectory {
                 let entries = try FileManager.default.subpathsOfDirectory(atPath: path).sorted()
                 for entry in entries {
                     let full = path + "/" + entry
-                    var entryIsDirectory: ObjCBool = false
+                    var entryIsDirectory = false
                     _ = FileManager.default.fileExists(
                         atPath: full, isDirectory: &entryIsDirectory)
-                    if entryIsDirectory.boolValue { continue }
+                    if entryIsDirectory { continue }
                     files.append(try localFile(
                         full, target: target + "/" + entry, mode: step.mode, parents: true))
                 }
@@ -54,7 +54,8 @@ extension HostRun {
                     path, target: target, mode: step.mode, parents: step.parents))
             }
         } catch {
-            return StepOutcome(.failed, "cannot read \(path): \(error)", exitClass: .badInput)
+            return StepOutcome(
+                .failed, "cannot read \(path): \(error.systemReason)", exitClass: .badInput)
         }
         return await install(files, step, on: connection)
     }
@@ -320,7 +321,7 @@ extension HostRun {
         do {
             // A fetched file may hold secrets: only the user running Flotilla may read it.
             try FileManager.default.createDirectory(
-                atPath: (destination as NSString).deletingLastPathComponent,
+                atPath: LocalPath.folder(of: destination),
                 withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             guard FileManager.default.createFile(
                 atPath: destination, contents: Data(bytes),
@@ -329,7 +330,7 @@ extension HostRun {
                 return StepOutcome(.failed, "cannot write \(destination)")
             }
         } catch {
-            return StepOutcome(.failed, "cannot write \(destination): \(error)")
+            return StepOutcome(.failed, "cannot write \(destination): \(error.systemReason)")
         }
         var outcome = StepOutcome(.ok, "fetched \(bytes.count) bytes to \(destination)")
         outcome.files = [RunRecord.FileChange(

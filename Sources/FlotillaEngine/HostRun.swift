@@ -3,7 +3,7 @@
 
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 actor HostRun {
     /// The host's work runs on the thread of its session, so calls into it need no switch.

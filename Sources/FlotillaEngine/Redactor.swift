@@ -1,7 +1,8 @@
 // Replaces secret values with a mask in everything the engine emits: event texts, output
 // lines and log lines. Works on bytes, so output that is not UTF-8 is redacted as well.
 
-import Foundation
+import FlotillaConfig
+import FoundationEssentials
 
 struct Redactor: Sendable {
     static let mask = "********"
@@ -84,18 +85,18 @@ struct Redactor: Sendable {
     private static func forms(of secret: String) -> [String] {
         let data = Data(secret.utf8)
         let base64 = data.base64EncodedString()
-        var forms = [secret, base64, base64.replacingOccurrences(of: "=", with: "")]
+        var forms = [secret, base64, base64.replacingEvery("=", with: "")]
         // A value read from a file usually ends in a newline that the output does not
         // repeat: mask the value without it too, in every form.
-        let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = secret.trimmingWhitespace()
         if trimmed != secret, !trimmed.isEmpty {
             let trimmedBase64 = Data(trimmed.utf8).base64EncodedString()
-            forms += [trimmed, trimmedBase64, trimmedBase64.replacingOccurrences(of: "=", with: "")]
+            forms += [trimmed, trimmedBase64, trimmedBase64.replacingEvery("=", with: "")]
         }
         forms += urlEncodedForms(of: secret)
         let lines = secret.split(whereSeparator: \.isNewline).map(String.init)
         if lines.count > 1 {
-            forms += lines.filter { $0.trimmingCharacters(in: .whitespaces).count >= 4 }
+            forms += lines.filter { $0.trimmingBlanks().count >= 4 }
         }
         return forms
     }

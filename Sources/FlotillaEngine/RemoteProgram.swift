@@ -9,7 +9,8 @@
 // and reports the exit code on another marker line. Markers go to stderr, start with a
 // random tag, and are removed before anyone sees the output.
 
-import Foundation
+import FlotillaConfig
+import FoundationEssentials
 
 struct RemoteProgram: Sendable {
     /// What the server runs. It reads the program from stdin; the text before the start tag
@@ -186,7 +187,7 @@ struct RemoteProgram: Sendable {
 
     /// Single-quotes text for bash.
     static func quote(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\"'\"'") + "'"
+        "'" + text.replacingEvery("'", with: "'\"'\"'") + "'"
     }
 
     /// A remote path for bash: `~/x` stays relative to the home folder, the rest is quoted.

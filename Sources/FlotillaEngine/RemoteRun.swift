@@ -2,7 +2,7 @@
 // taken out and read, the rest goes to the caller line by line.
 
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// What a remote program came to, read from its markers where the channel says too little.

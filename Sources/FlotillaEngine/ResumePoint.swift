@@ -1,7 +1,7 @@
 // `--resume`: the last run of the same playbook and inventory, and per host the steps it
 // finished, so each host starts at the first step it did not finish.
 
-import Foundation
+import FoundationEssentials
 
 struct ResumePoint: Sendable {
     var runID: String

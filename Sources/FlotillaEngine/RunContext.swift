@@ -1,6 +1,6 @@
 // What every host of a run shares: identity of the run, options, where events go.
 
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 struct RunContext: Sendable {
@@ -42,7 +42,7 @@ final class LocalFiles: Sendable {
         if let known = files.withLock({ $0[path] }) { return known }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        let mode = (attributes[.posixPermissions] as? NSNumber)?.uint32Value ?? 0o644
+        let mode = UInt32(attributes[.posixPermissions] as? UInt ?? 0o644)
         let contents = Array(data)
         let file = File(
             contents: contents, mode: mode & 0o777, sha256: Checksum.sha256Hex(contents))

@@ -3,7 +3,7 @@
 
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 struct RunDriver: Sendable {
     var playbook: Playbook
@@ -40,7 +40,7 @@ struct RunDriver: Sendable {
             let summaries = plans.map {
                 HostSummary(
                     host: $0.host.name, address: Self.address($0.host),
-                    failure: "cannot create the run folder \(runFolder): \(error)")
+                    failure: "cannot create the run folder \(runFolder): \(error.systemReason)")
             }
             sink.receive(RunEvent(
                 host: nil,
@@ -130,8 +130,8 @@ struct RunDriver: Sendable {
             case .env(let name): if let value = environment[name] { values.append(value) }
             case .file(let path):
                 if let data = FileManager.default.contents(atPath: path) {
-                    values.append(String(decoding: data, as: UTF8.self)
-                        .trimmingCharacters(in: .newlines))
+                    values.append(
+                        String(decoding: data, as: UTF8.self).trimming(while: \.isLineBreak))
                 }
             case .command, nil: break
             }

@@ -2,7 +2,7 @@
 // lines, GitHub Actions, JSON, logs) listens to these and nothing else. Secret values are
 // already redacted when an event is made.
 
-import Foundation
+import FoundationEssentials
 
 /// How a step ended on one host.
 public enum StepStatus: String, Sendable, Hashable, Codable, CaseIterable {

@@ -1,22 +1,24 @@
 // Names and fingerprints of a run: its id, who runs it, and a hash of its inputs.
 
-import Foundation
+import FoundationEssentials
 
 enum RunIdentity {
     /// `20261203T175001Z-3fa2`: sorts by time, unique enough for one operator.
     static func makeID(at date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        // To the nearest millisecond, then down to the second, as run ids have always been.
+        let milliseconds = (date.timeIntervalSince1970 * 1000 + 0.5).rounded(.down)
+        let time = idTimeStyle.format(Date(timeIntervalSince1970: milliseconds / 1000))
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
-        return formatter.string(from: date) + "-" + String(repeating: "0", count: 4 - suffix.count)
-            + suffix
+        return time + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
+
+    private static let idTimeStyle = Date.ISO8601FormatStyle(
+        dateSeparator: .omitted, dateTimeSeparator: .standard, timeSeparator: .omitted,
+        timeZone: .gmt)
 
     /// `user@machine`, for the host lock.
     static func operatorName(environment: [String: String]) -> String {
-        let user = environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()
+        let user = environment["USER"] ?? environment["LOGNAME"] ?? ProcessInfo.processInfo.userName
         let machine = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init)
             ?? "localhost"
         return "\(user)@\(machine)"
@@ -38,6 +40,6 @@ enum RunIdentity {
         guard !path.isEmpty else { return path }
         let full = path.hasPrefix("/")
             ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return (full as NSString).standardizingPath
+        return URL(fileURLWithPath: full).resolvingSymlinksInPath().path
     }
 }

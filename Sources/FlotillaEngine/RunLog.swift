@@ -2,12 +2,12 @@
 // lines, exit status and duration. Everything written here is already redacted. Writes are
 // synchronous and in order, so a host's log reads exactly as its output came.
 
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 final class RunLog: Sendable {
     private let folder: String
-    private let handles = Mutex<[String: FileHandle]>([:])
+    private let handles = Mutex<[String: AppendingFile]>([:])
 
     init(folder: String) {
         self.folder = folder
@@ -31,16 +31,12 @@ final class RunLog: Sendable {
         line += bytes
         line.append(UInt8(ascii: "\n"))
         handles.withLock { handles in
-            guard let handle = handle(for: host, in: &handles) else { return }
-            try? handle.write(contentsOf: line)
+            handle(for: host, in: &handles)?.write(line)
         }
     }
 
     func closeAll() {
-        handles.withLock { handles in
-            for handle in handles.values { try? handle.close() }
-            handles = [:]
-        }
+        handles.withLock { $0 = [:] }
     }
 
     /// A value, so sharing it between hosts needs no lock; making a formatter for each line
@@ -51,15 +47,16 @@ final class RunLog: Sendable {
         style.format(date)
     }
 
-    private func handle(for host: String, in handles: inout [String: FileHandle]) -> FileHandle? {
+    private func handle(
+        for host: String, in handles: inout [String: AppendingFile]
+    ) -> AppendingFile? {
         if let handle = handles[host] { return handle }
         let path = folder + "/" + Self.fileName(for: host) + ".log"
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(
                 atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
-        _ = try? handle.seekToEnd()
+        guard let handle = AppendingFile(path: path) else { return nil }
         handles[host] = handle
         return handle
     }

@@ -1,7 +1,7 @@
 // The record of a run, written as `run.json` in the run folder and printed by
 // `--output json`. What the recap says comes from here.
 
-import Foundation
+import FoundationEssentials
 
 public struct RunRecord: Sendable, Codable, Hashable {
     public struct Options: Sendable, Codable, Hashable {

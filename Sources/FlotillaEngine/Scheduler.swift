@@ -3,7 +3,7 @@
 // starting stages once more hosts failed than `max_failures` allows.
 
 import FlotillaConfig
-import Foundation
+import FoundationEssentials
 
 struct Scheduler: Sendable {
     let plans: [HostPlan]

@@ -3,7 +3,7 @@
 
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 actor SessionConnector: HostConnector {
     private let inventory: Inventory

@@ -1,5 +1,5 @@
 internal import CLibSSH2
-import Foundation
+import FoundationEssentials
 
 extension Connection {
     /// Tries each identity in order until the server accepts one.
@@ -143,7 +143,7 @@ extension Connection {
                 detail: "libssh2 \(detail.code): \(detail.text)")
         }
         var message = "authentication failed for \(who); the server accepts "
-            + (methods.isEmpty ? "no method" : methods.replacingOccurrences(of: ",", with: ", "))
+            + (methods.isEmpty ? "no method" : methods.replacingEvery(",", with: ", "))
         if tried.isEmpty {
             message += "; no identity was offered: set `identity` for this host"
         } else {
@@ -170,6 +170,6 @@ extension Connection {
         guard text.contains("BEGIN OPENSSH PRIVATE KEY") else { return false }
         let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
         guard let data = Data(base64Encoded: body) else { return false }
-        return data.prefix(200).range(of: Data("ssh-rsa".utf8)) != nil
+        return data.prefix(200).firstRange(of: Array("ssh-rsa".utf8)) != nil
     }
 }

@@ -208,6 +208,9 @@ extension Connection {
         while true {
             do { try await awaitTurn(operation) } catch { throw .interrupted(error) }
             var progressed = false
+            // A packet the socket took only part of must be finished before anything else is
+            // sent or read.
+            var sendBlocked = false
 
             if !eofSent {
                 if written < stdin.count {
@@ -221,7 +224,9 @@ extension Connection {
                     if count > 0 {
                         written += count
                         progressed = true
-                    } else if count != Int(LIBSSH2_ERROR_EAGAIN) {
+                    } else if count == Int(LIBSSH2_ERROR_EAGAIN) {
+                        sendBlocked = isSendBlocked
+                    } else {
                         // The command stopped reading stdin; its output still matters.
                         written = stdin.count
                     }
@@ -233,11 +238,15 @@ extension Connection {
                     if rc != LIBSSH2_ERROR_EAGAIN {
                         eofSent = true
                         progressed = true
+                    } else {
+                        sendBlocked = isSendBlocked
                     }
                 }
             }
 
-            for stream in 0..<2 where !streamDone[stream] {
+            // Reading may send a window adjustment, which libssh2 would drop while another
+            // packet waits to be finished.
+            for stream in 0..<2 where !streamDone[stream] && !sendBlocked {
                 while true {
                     let count = buffer.withUnsafeMutableBufferPointer { bytes in
                         bytes.withMemoryRebound(to: CChar.self) { text in
@@ -276,7 +285,11 @@ extension Connection {
                     throw .interrupted(.timedOut)
                 }
             } else {
-                do { try await waitForSocket(operation) } catch { throw .interrupted(error) }
+                do {
+                    try await waitForSocket(operation, sending: sendBlocked)
+                } catch {
+                    throw .interrupted(error)
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
 internal import CLibSSH2
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 extension Connection {
@@ -63,8 +63,9 @@ extension Connection {
                 return sftpStatus() == nil ? .broken : .finished
             }
         } catch {
+            // The server may have made the file even if its answer never came.
             let failure = sftpInterrupted(error, doing: "uploading \(target)")
-            if openedAddress != 0 { await removeQuietly(temporary) }
+            await removeQuietly(temporary)
             throw failure
         }
         if !whole {
@@ -326,8 +327,7 @@ extension Connection {
         let moved = try await run(
             "mv -f -- \(Self.quoted(temporary)) \(Self.quoted(target))", timeout: .seconds(30))
         guard moved.exit.status == 0 else {
-            let reason = String(decoding: moved.stderr, as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = String(decoding: moved.stderr, as: UTF8.self).trimmingWhitespace()
             throw SSHError(
                 .sftp, alias: alias, endpoint: endpoint,
                 message: "replacing \(alias):\(target) failed: \(reason)")
@@ -370,12 +370,12 @@ extension Connection {
 
     /// A single-quoted shell word.
     static func quoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        "'" + text.replacingEvery("'", with: "'\\''") + "'"
     }
 
     static func byteText(_ bytes: UInt64) -> String {
         if bytes < 1024 { return "\(bytes) bytes" }
-        if bytes < 1 << 20 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
-        return String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+        if bytes < 1 << 20 { return (Double(bytes) / 1024).text(places: 1) + " KiB" }
+        return (Double(bytes) / 1_048_576).text(places: 1) + " MiB"
     }
 }

@@ -111,20 +111,25 @@ actor Connection {
     /// Calls `count` libssh2 requests of different kinds together, in order, until each has
     /// its answer: `call(i)` makes the i-th call once. A request goes out while the ones
     /// before it still wait for their answers, so they all cost one round trip; libssh2
-    /// keeps separate state for each kind of SFTP request and matches answers by id. A
-    /// request is never sent while the one before it is half-sent, and the server answers
-    /// them in order. False when a request broke the channel (see `Pipelined.broken`).
+    /// keeps separate state for each kind of SFTP request and matches answers by id, and the
+    /// server answers in order. A call that left its packet half-sent is the only one made
+    /// until that packet is out: libssh2 would drop any other packet sent meanwhile. False
+    /// when a request broke the channel (see `Pipelined.broken`).
     func performEach(
         _ operation: Operation, count: Int, _ call: (Int) -> Pipelined
     ) async throws(Interruption) -> Bool {
         var finished = [Bool](repeating: false, count: count)
+        var halfSent: Int?
         while true {
             try await awaitTurn(operation)
             handle.counter.emptyReadsInCall = 0
             // A later call may read the answer an earlier one waits for: then the earlier
             // one must be asked again, not left waiting for bytes that already came.
             let received = handle.counter.bytes
-            for index in 0..<count where !finished[index] {
+            let order = halfSent.map { [$0] + (0..<count).filter { $0 != halfSent } }
+                ?? Array(0..<count)
+            halfSent = nil
+            for index in order where !finished[index] {
                 switch call(index) {
                 case .finished:
                     finished[index] = true
@@ -135,9 +140,8 @@ actor Connection {
                 case .waiting:
                     break
                 }
-                if libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND
-                    != 0
-                {
+                if isSendBlocked {
+                    halfSent = index
                     break
                 }
             }
@@ -145,15 +149,12 @@ actor Connection {
                 finishedCall(operation)
                 return true
             }
-            if handle.counter.bytes != received
-                && libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND
-                    == 0
-            {
+            if halfSent == nil && handle.counter.bytes != received {
                 finishedCall(operation)
                 await loop.yield()
                 continue
             }
-            try await waitForSocket(operation)
+            try await waitForSocket(operation, sending: halfSent != nil)
         }
     }
 
@@ -195,12 +196,19 @@ actor Connection {
         kickIfReceived()
     }
 
-    /// Suspends until the socket is ready in the direction libssh2 is blocked on.
-    func waitForSocket(_ operation: Operation) async throws(Interruption) {
+    /// Whether libssh2's last call stopped because the socket would not take more.
+    var isSendBlocked: Bool {
+        libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
+    }
+
+    /// Suspends until the socket is ready in the direction libssh2 is blocked on, and for
+    /// writing too when `sending` (an earlier call of the same round left a packet
+    /// half-sent, which a later read does not remember).
+    func waitForSocket(_ operation: Operation, sending: Bool = false) async throws(Interruption) {
         let directions = libssh2_session_block_directions(session)
         var events: Int16 = 0
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
-        if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 {
+        if sending || directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 {
             events |= Int16(POLLOUT)
             outboundOwner = operation.token
         } else if outboundOwner == operation.token {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -102,9 +102,7 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
         }
         wakeRead = fds[0]
         wakeWrite = fds[1]
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = name
-        thread.start()
+        DetachedThread.start(name: name) { [unowned self] in self.run() }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {

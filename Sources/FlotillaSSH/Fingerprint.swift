@@ -1,7 +1,7 @@
 // Digests of key material through libcrypto: the SHA-256 fingerprints users compare with
 // `ssh-keygen -lf`, and the HMAC-SHA1 behind hashed known_hosts names.
 
-import Foundation
+import FoundationEssentials
 internal import CCrypto
 
 /// `SHA256:` and the unpadded base64 of the SHA-256 of a key blob, as OpenSSH prints it.
@@ -14,7 +14,7 @@ public func sha256Fingerprint(_ blob: [UInt8]) -> String {
     // EVP_Digest with a built-in algorithm fails only when memory runs out.
     precondition(ok == 1, "EVP_Digest(SHA-256) failed")
     let encoded = Data(digest[0..<Int(length)]).base64EncodedString()
-    return "SHA256:" + encoded.trimmingCharacters(in: CharacterSet(charactersIn: "="))
+    return "SHA256:" + encoded.trimming { $0 == "=" }
 }
 
 enum KeyDigest {
@@ -38,8 +38,8 @@ enum KeyDigest {
     /// The fingerprint as users may write it: with or without `SHA256:`, with or without
     /// base64 padding.
     static func normalizedFingerprint(_ text: String) -> String {
-        var value = text.trimmingCharacters(in: .whitespaces)
+        var value = text.trimmingBlanks()
         if value.uppercased().hasPrefix("SHA256:") { value = String(value.dropFirst(7)) }
-        return "SHA256:" + value.trimmingCharacters(in: CharacterSet(charactersIn: "="))
+        return "SHA256:" + value.trimming { $0 == "=" }
     }
 }

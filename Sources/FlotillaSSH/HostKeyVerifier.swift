@@ -1,7 +1,7 @@
 // Checking one host's key against the pinned fingerprint or the known_hosts sources, for
 // the session that performs the handshake.
 
-import Foundation
+import FoundationEssentials
 
 /// What verification concluded when it accepted a key.
 enum HostKeyVerdict: Sendable, Hashable {
@@ -150,6 +150,6 @@ struct HostKeyVerifier: Sendable {
 
     static func expandingHome(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
-        return NSHomeDirectory() + path.dropFirst()
+        return FileManager.default.homeDirectoryForCurrentUser.path + path.dropFirst()
     }
 }

@@ -1,6 +1,10 @@
 // Reading and writing known_hosts for `flotilla trust` and for accept-new.
 
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reading and writing known_hosts for `flotilla trust`.
 public enum KnownHosts {
@@ -50,7 +54,7 @@ public enum KnownHosts {
                     + "its permissions")
         }
 
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
         if !folder.isEmpty {
             do {
                 try FileManager.default.createDirectory(

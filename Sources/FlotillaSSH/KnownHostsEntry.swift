@@ -1,6 +1,6 @@
 // One line of a known_hosts file: which hosts it names and which key it records.
 
-import Foundation
+import FoundationEssentials
 
 struct KnownHostsEntry: Sendable, Hashable {
     enum Marker: Sendable, Hashable {

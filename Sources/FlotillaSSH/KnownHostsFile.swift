@@ -1,7 +1,7 @@
 // Parsing known_hosts text as OpenSSH writes it. Every line is understood or the whole
 // source is refused with its line number: a partial read would silently drop keys (R07).
 
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -50,21 +50,19 @@ struct KnownHostsFile: Sendable {
     }
 
     private static func readUncached(path: String) throws(SSHError) -> KnownHostsFile {
-        var isFolder: ObjCBool = false
+        var isFolder = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             return KnownHostsFile(source: path, entries: [])
         }
-        guard !isFolder.boolValue, let data = FileManager.default.contents(atPath: path) else {
+        guard !isFolder, let data = FileManager.default.contents(atPath: path) else {
             throw SSHError(
                 .knownHostsInvalid,
                 message: "cannot read the known_hosts file \(path)"
-                    + (isFolder.boolValue ? " (it is a folder)" : "")
+                    + (isFolder ? " (it is a folder)" : "")
                     + "; check its path and permissions")
         }
         return try parse(String(decoding: data, as: UTF8.self), source: path)
     }
-
-    private static let blanks = CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\r"))
 
     /// Parses known_hosts text; `source` names it in messages.
     static func parse(_ text: String, source: String) throws(SSHError) -> KnownHostsFile {
@@ -74,7 +72,7 @@ struct KnownHostsFile: Sendable {
         // Lines end in LF, CRLF (a file or CI secret edited on Windows) or lone CR.
         let lines = body.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         for (index, rawLine) in lines.enumerated() {
-            let line = rawLine.trimmingCharacters(in: Self.blanks)
+            let line = rawLine.trimming { $0.isBlank || $0 == "\r" }
             if line.isEmpty || line.hasPrefix("#") { continue }
             entries.append(try parseLine(line, source: source, line: index + 1))
         }

@@ -1,6 +1,6 @@
 // The `-----BEGIN LABEL-----` … `-----END LABEL-----` armor around PEM and OpenSSH keys.
 
-import Foundation
+import FoundationEssentials
 
 struct PEMArmor {
     let text: String
@@ -11,11 +11,11 @@ struct PEMArmor {
     let isOnOneLine: Bool
 
     init?(_ text: String) {
-        guard let begin = text.range(of: "-----BEGIN ") else { return nil }
+        guard let begin = text.firstRange(of: "-----BEGIN ") else { return nil }
         // The label ends on its own line: a BEGIN line that lost its closing dashes must not
         // take the key's text up to the END line for its label, which messages quote.
         let line = text[begin.upperBound...].prefix { $0 != "\n" }
-        guard let close = line.range(of: "-----"), Self.isLabel(line[..<close.lowerBound])
+        guard let close = line.firstRange(of: "-----"), Self.isLabel(line[..<close.lowerBound])
         else { return nil }
         self.text = text
         self.label = String(line[..<close.lowerBound])
@@ -38,7 +38,7 @@ struct PEMArmor {
     /// encrypted PEM); nil when the END line is missing.
     func body() -> (base64: String, headers: [String])? {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingBlanks() }
         guard let start = lines.firstIndex(of: beginLine),
             let end = lines[start...].firstIndex(of: endLine)
         else { return nil }
@@ -51,8 +51,8 @@ struct PEMArmor {
     /// The key with its line breaks back, when it has no headers to place (a header needs
     /// a blank line after it, which cannot be told from spaces).
     func restoringLineBreaks() -> String? {
-        guard let begin = text.range(of: beginLine),
-            let end = text.range(of: endLine, range: begin.upperBound..<text.endIndex)
+        guard let begin = text.firstRange(of: beginLine),
+            let end = text[begin.upperBound...].firstRange(of: endLine)
         else { return nil }
         let tokens = text[begin.upperBound..<end.lowerBound].split(whereSeparator: \.isWhitespace)
         guard !tokens.isEmpty, !tokens.contains(where: { $0.contains(":") }) else { return nil }

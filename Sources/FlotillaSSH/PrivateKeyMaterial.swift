@@ -3,7 +3,7 @@
 // user hears what is wrong before any host is contacted. Messages name the source, never
 // the content.
 
-import Foundation
+import FoundationEssentials
 
 /// A private key ready for libssh2: normalised text (LF endings, no BOM, final newline).
 struct PrivateKeyMaterial: Sendable {
@@ -106,17 +106,17 @@ struct PrivateKeyMaterial: Sendable {
     }
 
     private static func readKeyFile(_ path: String) throws(SSHError) -> String {
-        var isFolder: ObjCBool = false
+        var isFolder = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw SSHError(
                 .keyInvalid,
                 message: "the identity file \(path) does not exist; check `identity:`")
         }
-        guard !isFolder.boolValue, let data = FileManager.default.contents(atPath: path) else {
+        guard !isFolder, let data = FileManager.default.contents(atPath: path) else {
             throw SSHError(
                 .keyInvalid,
                 message: "cannot read the identity file \(path)"
-                    + (isFolder.boolValue ? ": it is a folder" : "; check its permissions"))
+                    + (isFolder ? ": it is a folder" : "; check its permissions"))
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -131,16 +131,15 @@ struct PrivateKeyMaterial: Sendable {
             changes.append("removed a byte order mark")
         }
         if value.contains("\r") || value.unicodeScalars.contains("\r") {
-            value = value.replacingOccurrences(of: "\r\n", with: "\n")
-                .replacingOccurrences(of: "\r", with: "\n")
+            value = value.replacingEvery("\r\n", with: "\n").replacingEvery("\r", with: "\n")
             changes.append("converted CRLF line endings")
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmingWhitespace()
         if !trimmed.contains("\n") && trimmed.contains("\\n") && trimmed.contains("-----BEGIN") {
-            value = trimmed.replacingOccurrences(of: "\\n", with: "\n")
+            value = trimmed.replacingEvery("\\n", with: "\n")
             changes.append("turned literal \\n sequences into line breaks")
         }
-        let final = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let final = value.trimmingWhitespace()
         if final.isEmpty { return ("", changes) }
         if value == final {
             changes.append("added the missing final newline")
@@ -160,14 +159,14 @@ struct PrivateKeyMaterial: Sendable {
             // Only a known type name is quoted: a type glued to its base64 would quote the key.
             let type = String(first.replacing("-cert-v01@openssh.com", with: ""))
             return SSHWireReader.publicKeyTypes.contains(type)
-                ? String(first) : family.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+                ? String(first) : family.trimming { $0 == "-" }
         }
         let markers = [
             "---- BEGIN SSH2 PUBLIC KEY ----", "-----BEGIN PUBLIC KEY-----",
             "-----BEGIN RSA PUBLIC KEY-----",
         ]
         for marker in markers where text.hasPrefix(marker) {
-            return marker.trimmingCharacters(in: CharacterSet(charactersIn: "- "))
+            return marker.trimming { $0 == "-" || $0 == " " }
         }
         return nil
     }

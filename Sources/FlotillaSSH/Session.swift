@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One authenticated SSH connection to one host, kept for a whole run. Many channels (exec,
 /// SFTP) run over it, one after another or at the same time.

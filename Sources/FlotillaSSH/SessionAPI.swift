@@ -1,7 +1,7 @@
 // The public face of the SSH layer. The bodies marked "not built yet" are filled in by the
 // session implementation; the types and signatures are what the engine and CLI build on.
 
-import Foundation
+import FoundationEssentials
 
 /// Where a host listens. `host` is a name or an IP literal, never bracketed.
 public struct Endpoint: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -106,14 +106,13 @@ struct TCPConnector {
 
     /// getaddrinfo blocks for names; it runs on its own thread, never on the Swift pool.
     private func resolve() async throws(SSHError) -> [Address] {
-        let host = endpoint.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let host = endpoint.host.trimming { $0 == "[" || $0 == "]" }
         let port = String(endpoint.port)
         let result: Result<[Address], LookUpFailure> = await withCheckedContinuation {
             continuation in
-            let thread = Thread {
+            DetachedThread.start {
                 continuation.resume(returning: Self.lookUp(host: host, port: port))
             }
-            thread.start()
         }
         switch result {
         case .success(let addresses) where !addresses.isEmpty:

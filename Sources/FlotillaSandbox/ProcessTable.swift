@@ -1,7 +1,13 @@
 // What /proc says about processes: used to stop exactly the servers a fleet started, with
 // every connection they forked, and nothing else.
 
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 enum ProcessTable {
     /// The command line of a running process, arguments joined by spaces; nil when the

@@ -1,7 +1,7 @@
 // The local fleet of real OpenSSH servers on 127.0.0.1: its options, its hosts and its
 // errors. The SSH, engine and CLI tests start fleets through `SandboxFleet`.
 
-import Foundation
+import FoundationEssentials
 
 public struct SandboxOptions: Sendable {
     /// How many sshd servers to start.

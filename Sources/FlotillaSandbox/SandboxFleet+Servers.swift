@@ -1,9 +1,16 @@
 // Bringing servers up (all at once, then waiting for their banners) and the per-host
 // controls fault tests use: stop, kill, start again on the same port, pause and resume.
 
-import Foundation
+import FoundationEssentials
+import Synchronization
 
-private let authorizedKeysLock = NSLock()
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+private let authorizedKeysLock = Mutex(())
 
 extension SandboxFleet {
     /// Stops one server cleanly (SIGTERM) and drops its connections.
@@ -50,7 +57,7 @@ extension SandboxFleet {
     public func authorize(publicKey: String) throws(SandboxError) {
         let file = stateSnapshot().authorizedKeys
         // Two tests may add keys at once; neither addition may be lost.
-        let failure = authorizedKeysLock.withLock { () -> SandboxError? in
+        let failure = authorizedKeysLock.withLock { _ -> SandboxError? in
             let current = TemporaryFile.read(file) ?? ""
             do throws(SandboxError) {
                 try TemporaryFile.write(current + publicKey.trimmed + "\n", to: file)

@@ -1,7 +1,13 @@
 // Starting, stopping and inspecting a fleet of sshd servers on 127.0.0.1.
 
-import Foundation
+import FoundationEssentials
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 public final class SandboxFleet: Sendable {
     public let options: SandboxOptions
@@ -128,7 +134,7 @@ public final class SandboxFleet: Sendable {
     {
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<SandboxFleet, SandboxError>, Never>) in
-            Thread.detachNewThread {
+            DetachedThread.start {
                 let result = Result { () throws(SandboxError) in try up(options) }
                 continuation.resume(returning: result)
             }
@@ -155,7 +161,7 @@ public final class SandboxFleet: Sendable {
     /// `down` on a thread of its own: stopping waits for processes to end.
     private func stopInBackground(keepingFolder: Bool) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
+            DetachedThread.start {
                 self.down(keepingFolder: keepingFolder)
                 continuation.resume()
             }

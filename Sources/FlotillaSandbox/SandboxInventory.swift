@@ -1,7 +1,7 @@
 // The inventory and known_hosts a fleet writes, so Flotilla and OpenSSH's own client can
 // reach it with strict host key checking.
 
-import Foundation
+import FoundationEssentials
 
 enum SandboxInventory {
     /// `inventory/sandbox.yml` keeps its known_hosts in `inventory/sandbox_known_hosts`,
@@ -61,8 +61,11 @@ enum SandboxInventory {
             $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0))
         }
         if plain, let first = text.first, first.isLetter || first == "/" { return text }
-        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "\"", with: "\\\"")
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            if scalar == "\\" || scalar == "\"" { escaped += "\\" }
+            escaped.unicodeScalars.append(scalar)
+        }
         return "\"\(escaped)\""
     }
 }

@@ -1,6 +1,12 @@
 // Host keys and the fleet's client key, made with ssh-keygen.
 
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 enum SandboxKeys {
     /// One key to generate: its type (`ed25519`, `ecdsa`, `rsa`) and private key path.

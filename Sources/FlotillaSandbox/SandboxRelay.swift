@@ -4,8 +4,13 @@
 // believe the connection is open. It also counts the client's turns: how many times the
 // client spoke again after the server answered, which is the round trips the client waited.
 
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public final class SandboxRelay: Sendable {
     /// Where clients connect: 127.0.0.1:`port`.
@@ -34,7 +39,7 @@ public final class SandboxRelay: Sendable {
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
         self.target = target
-        Thread.detachNewThread { [self] in
+        DetachedThread.start { [self] in
             relay()
             finished.signal()
         }

@@ -1,6 +1,12 @@
 // One sshd of the fleet: its files, its configuration, starting it and stopping it.
 
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct SandboxServer: Sendable, Codable {
     var name: String

@@ -1,7 +1,7 @@
 // The fleet's record of what it started, kept in its folder so that another process
 // (`flotilla sandbox down|status`) stops exactly those servers and nothing else.
 
-import Foundation
+import FoundationEssentials
 
 struct SandboxState: Sendable, Codable {
     var identityFile: String

@@ -1,7 +1,14 @@
 // Unix users for the fleet's hosts: one per host when running as root, each with its own
 // home and password-less sudo, so tests see what a real deploy user sees.
 
-import Foundation
+import FoundationEssentials
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 enum SandboxUsers {
     /// A login user and its home folder.
@@ -11,12 +18,14 @@ enum SandboxUsers {
     }
 
     /// useradd takes a lock on /etc/passwd; concurrent fleets in one process take turns.
-    private static let lock = NSLock()
+    private static let lock = Mutex(())
 
     /// The user running Flotilla.
     static func current() -> Account {
         guard let entry = getpwuid(getuid()) else {
-            return Account(name: ProcessInfo.processInfo.userName, home: NSHomeDirectory())
+            return Account(
+                name: ProcessInfo.processInfo.userName,
+                home: FileManager.default.homeDirectoryForCurrentUser.path)
         }
         return Account(name: String(cString: entry.pointee.pw_name),
                        home: String(cString: entry.pointee.pw_dir))
@@ -33,16 +42,16 @@ enum SandboxUsers {
                 "the host name \(host) cannot make the Unix user \(name); use a shorter "
                     + "name prefix of letters, digits and dashes", code: .invalidOptions)
         }
-        lock.lock()
-        defer { lock.unlock() }
-        if lookup(name) == nil { try create(name) }
-        try unlockPasswordlessLogin(name)
-        try grantSudo(name)
-        guard let account = lookup(name) else {
-            throw SandboxError("the user \(name) was created but cannot be found")
+        return try lock.withLock { _ throws(SandboxError) in
+            if lookup(name) == nil { try create(name) }
+            try unlockPasswordlessLogin(name)
+            try grantSudo(name)
+            guard let account = lookup(name) else {
+                throw SandboxError("the user \(name) was created but cannot be found")
+            }
+            if freshHome { try resetHome(account) }
+            return account
         }
-        if freshHome { try resetHome(account) }
-        return account
     }
 
     /// Empties a sandbox user's home and puts the skeleton files back, as on a new machine:
@@ -51,7 +60,7 @@ enum SandboxUsers {
     /// touched.
     private static func resetHome(_ account: Account) throws(SandboxError) {
         guard account.name.hasPrefix("flotilla-"),
-            (account.home as NSString).lastPathComponent == account.name
+            URL(fileURLWithPath: account.home).lastPathComponent == account.name
         else { return }
         let files = FileManager.default
         for entry in (try? files.contentsOfDirectory(atPath: account.home)) ?? [] {
@@ -59,7 +68,7 @@ enum SandboxUsers {
                 try files.removeItem(atPath: account.home + "/" + entry)
             } catch {
                 throw SandboxError(
-                    "could not empty \(account.home) for a fresh host: \(error.localizedDescription)")
+                    "could not empty \(account.home) for a fresh host: \(error.systemReason)")
             }
         }
         if files.fileExists(atPath: "/etc/skel") {

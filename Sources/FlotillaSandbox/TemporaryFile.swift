@@ -1,6 +1,12 @@
 // Small file operations the sandbox needs while it prepares servers.
 
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 enum TemporaryFile {
     /// A fresh path in the temporary folder; nothing is created.
@@ -35,7 +41,7 @@ enum TemporaryFile {
                 atPath: path, withIntermediateDirectories: true,
                 attributes: [.posixPermissions: mode])
         } catch {
-            throw SandboxError("could not create the folder \(path): \(error)")
+            throw SandboxError("could not create the folder \(path): \(error.systemReason)")
         }
     }
 }

@@ -1,4 +1,10 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // A reader that goes away (`flotilla run … | head`) must not kill a run halfway: writes to
 // it fail quietly instead, and the run finishes and cleans up on every host.

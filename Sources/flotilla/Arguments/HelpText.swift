@@ -49,7 +49,7 @@ enum HelpText {
         let specs = Flotilla.commands.map { $0.spec }
         let nameWidth = (specs.map(\.name.count).max() ?? 0) + 4
         for spec in specs {
-            let label = "  " + spec.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            let label = "  " + spec.name.padded(toLength: nameWidth)
             lines += wrap(
                 spec.abstract, width: width, first: label,
                 rest: String(repeating: " ", count: label.count))
@@ -82,7 +82,7 @@ enum HelpText {
         if head.count + 2 > labelWidth + 2 {
             return [head] + wrap(help, width: width, first: indent, rest: indent)
         }
-        let padded = head.padding(toLength: labelWidth + 2, withPad: " ", startingAt: 0)
+        let padded = head.padded(toLength: labelWidth + 2)
         return wrap(help, width: width, first: padded, rest: indent)
     }
 

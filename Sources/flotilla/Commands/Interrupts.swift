@@ -1,6 +1,13 @@
 import Dispatch
 import FlotillaEngine
-import Foundation
+import FoundationEssentials
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs a run's work in a task that SIGINT and SIGTERM cancel: the first signal cancels it
 /// (the engine stops starting steps, cleans up on every host and returns 130), the second
@@ -40,11 +47,11 @@ enum Interrupts {
 /// Signals seen so far; touched only on the signal queue, but counted under a lock so the
 /// type is honestly Sendable.
 private final class SignalCount: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var count = 0
 
     func increment() -> Int {
-        lock.withLock {
+        lock.withLock { _ in
             count += 1
             return count
         }

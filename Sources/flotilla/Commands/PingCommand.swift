@@ -1,7 +1,7 @@
 import FlotillaConfig
 import FlotillaEngine
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
 
 /// `flotilla ping`: connect, verify the host key and authenticate on every selected host,
 /// at most `--forks` at once, and run nothing.

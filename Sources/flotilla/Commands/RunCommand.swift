@@ -1,6 +1,6 @@
 import FlotillaConfig
 import FlotillaEngine
-import Foundation
+import FoundationEssentials
 
 /// `flotilla run PLAYBOOK`: load and check everything, then run it with the chosen output.
 struct RunCommand: Command {
@@ -112,7 +112,7 @@ struct RunCommand: Command {
                     + known.joined(separator: ", "),
                 exitCode: 2)
         }
-        let folder = (playbook.path as NSString).deletingLastPathComponent
+        let folder = LocalPath.folder(of: playbook.path)
         let secrets = try Secrets.resolve(
             playbook.secrets, relativeTo: folder.isEmpty ? "." : folder,
             environment: environment)

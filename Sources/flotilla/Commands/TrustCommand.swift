@@ -1,6 +1,12 @@
 import FlotillaConfig
 import FlotillaSSH
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `flotilla trust`: fetch each host's key, show its type, fingerprint and what known_hosts
 /// says of it, and record a new key when the user confirms it, passes `--yes`, or names
@@ -17,7 +23,7 @@ struct TrustCommand: Command {
         try arguments.expectNoPositionals(command: "trust")
         inventory = InventoryChoice(arguments, environment: environment)
         yes = arguments.has("yes")
-        home = environment["HOME"] ?? NSHomeDirectory()
+        home = environment["HOME"] ?? LocalPath.home
         if let text = arguments.value("fingerprint") {
             guard text.hasPrefix("SHA256:"), text.count > 7 else {
                 throw UsageError(
@@ -206,7 +212,7 @@ struct TrustCommand: Command {
             return false
         }
         out.write("  Record \(host.name)'s \(key.type) key in \(file)? [y/N] ")
-        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+        let answer = readLine()?.trimmingBlanks().lowercased()
         return answer == "y" || answer == "yes"
     }
 

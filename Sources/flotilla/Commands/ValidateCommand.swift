@@ -1,5 +1,5 @@
 import FlotillaConfig
-import Foundation
+import FoundationEssentials
 
 /// `flotilla validate PLAYBOOK`: load and check everything a run would, contacting nothing.
 /// Secrets are not read (CI jobs without access to them can validate too): every template

@@ -1,6 +1,7 @@
 import FlotillaConfig
 import FlotillaEngine
-import Foundation
+import FoundationEssentials
+import Synchronization
 
 /// GitHub Actions workflow commands: every secret masked before anything else is printed,
 /// one collapsible group per host and stage, an `::error` annotation per failed step, and
@@ -18,7 +19,7 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
     private let out: TextOutput
     private let verbosity: Verbosity
     private let summaryPath: String?
-    private let lock = NSLock()
+    private let lock = Mutex(())
     /// Groups not yet printed, in the order they began.
     private var pending: [GroupKey] = []
     private var groups: [GroupKey: [String]] = [:]
@@ -38,11 +39,11 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
     }
 
     func note(_ text: String) {
-        lock.withLock { out.write(lines: ["::notice::" + Self.escapeData(text)]) }
+        lock.withLock { _ in out.write(lines: ["::notice::" + Self.escapeData(text)]) }
     }
 
     func receive(_ event: RunEvent) {
-        lock.withLock { handle(event) }
+        lock.withLock { _ in handle(event) }
     }
 
     private func handle(_ event: RunEvent) {
@@ -132,17 +133,15 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
 
     private func writeSummary(_ markdown: String) {
         guard let summaryPath, !summaryPath.isEmpty else { return }
-        guard let handle = FileHandle(forWritingAtPath: summaryPath)
+        guard let summary = AppendingFile(path: summaryPath)
             ?? (FileManager.default.createFile(atPath: summaryPath, contents: nil)
-                ? FileHandle(forWritingAtPath: summaryPath) : nil)
+                ? AppendingFile(path: summaryPath) : nil)
         else {
             out.write(lines: ["::warning::" + Self.escapeData(
                 "could not write the step summary to \(summaryPath)")])
             return
         }
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data(markdown.utf8))
+        summary.write(Array(markdown.utf8))
     }
 
     /// `::add-mask::` for each secret, and for each line of a multi-line one, since the
@@ -152,7 +151,7 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
         for secret in secrets where !secret.isEmpty {
             let parts = secret.split(whereSeparator: \.isNewline).map(String.init)
             for value in [secret] + (parts.count > 1 ? parts : [])
-            where !value.trimmingCharacters(in: .whitespaces).isEmpty && !values.contains(value)
+            where !value.trimmingBlanks().isEmpty && !values.contains(value)
             {
                 values.append(value)
             }
@@ -181,15 +180,15 @@ final class GitHubOutput: RunOutput, @unchecked Sendable {
 
     /// A workflow command's message: `%`, CR and LF encoded as the runner expects.
     static func escapeData(_ text: String) -> String {
-        text.replacingOccurrences(of: "%", with: "%25")
-            .replacingOccurrences(of: "\r", with: "%0D")
-            .replacingOccurrences(of: "\n", with: "%0A")
+        text.replacingEvery("%", with: "%25")
+            .replacingEvery("\r", with: "%0D")
+            .replacingEvery("\n", with: "%0A")
     }
 
     /// A workflow command's property value: also `:` and `,`.
     static func escapeProperty(_ text: String) -> String {
         escapeData(text)
-            .replacingOccurrences(of: ":", with: "%3A")
-            .replacingOccurrences(of: ",", with: "%2C")
+            .replacingEvery(":", with: "%3A")
+            .replacingEvery(",", with: "%2C")
     }
 }

@@ -1,5 +1,6 @@
+import FlotillaConfig
 import FlotillaEngine
-import Foundation
+import FoundationEssentials
 
 /// `--output json`: the run record, exactly as `<runFolder>/run.json` holds it, on stdout,
 /// and nothing else there. Problems go to stderr.
@@ -18,7 +19,7 @@ final class JSONOutput: RunOutput, @unchecked Sendable {
 
     func receive(_ event: RunEvent) {
         guard case .runFinished(_, _, let runFolder) = event.kind else { return }
-        let path = (runFolder as NSString).appendingPathComponent("run.json")
+        let path = LocalPath.join(runFolder, "run.json")
         guard let data = FileManager.default.contents(atPath: path) else {
             errors.write(lines: ["error: the run record \(path) could not be read"])
             return

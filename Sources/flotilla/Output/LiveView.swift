@@ -1,5 +1,8 @@
+import Dispatch
 import FlotillaEngine
-import Foundation
+import FlotillaSSH
+import FoundationEssentials
+import Synchronization
 
 /// The terminal view: one line per host (stage, step, elapsed time, a bar for uploads over
 /// 1 MB), redrawn in place about ten times a second. Failures, notes and (with `-v`)
@@ -21,7 +24,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
     private let verbosity: Verbosity
     private let palette: Palette
     private let now: @Sendable () -> Date
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var order: [String] = []
     private var states: [String: HostState] = [:]
     /// Lines the last drawing left on screen, to move back over.
@@ -41,11 +44,11 @@ final class LiveView: RunOutput, @unchecked Sendable {
     }
 
     func note(_ text: String) {
-        lock.withLock { printAbove([palette.paint(text, .yellow)]) }
+        lock.withLock { _ in printAbove([palette.paint(text, .yellow)]) }
     }
 
     func receive(_ event: RunEvent) {
-        lock.withLock { handle(event) }
+        lock.withLock { _ in handle(event) }
     }
 
     private func handle(_ event: RunEvent) {
@@ -116,7 +119,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
         timer.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(100))
         timer.setEventHandler { [weak self] in
             guard let self else { return }
-            self.lock.withLock { self.draw() }
+            self.lock.withLock { _ in self.draw() }
         }
         timer.resume()
         self.timer = timer
@@ -178,7 +181,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
 
     private func line(for host: String, width: Int) -> String {
         let state = states[host] ?? HostState()
-        let name = host.padding(toLength: width, withPad: " ", startingAt: 0)
+        let name = host.padded(toLength: width)
         let place = [state.stage, state.step].compactMap { $0 }.joined(separator: " › ")
         switch state.phase {
         case .waiting:
@@ -210,7 +213,7 @@ final class LiveView: RunOutput, @unchecked Sendable {
         let fraction = total > 0 ? min(max(Double(sent) / Double(total), 0), 1) : 0
         let filled = Int((fraction * Double(width)).rounded(.down))
         let percent = Int((fraction * 100).rounded(.down))
-        let megabytes = { (bytes: Int) in String(format: "%.1f", Double(bytes) / 1e6) }
+        let megabytes = { (bytes: Int) in (Double(bytes) / 1e6).text(places: 1) }
         return "[" + String(repeating: "#", count: filled)
             + String(repeating: "-", count: width - filled) + "] "
             + String(repeating: " ", count: 3 - "\(percent)".count) + "\(percent)% "

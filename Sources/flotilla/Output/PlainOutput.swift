@@ -1,5 +1,6 @@
 import FlotillaEngine
-import Foundation
+import FoundationEssentials
+import Synchronization
 
 /// Plain lines for logs and pipes. Every line a host causes starts with its alias:
 /// `web-1 | text` for stdout and results, `web-1 ! text` for stderr; run-wide lines start
@@ -9,7 +10,7 @@ final class PlainOutput: RunOutput, @unchecked Sendable {
     static let partialMarker = " [no newline]"
     private let out: TextOutput
     private let verbosity: Verbosity
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var recentOutput = RecentOutput()
 
     init(out: TextOutput, verbosity: Verbosity) {
@@ -18,11 +19,11 @@ final class PlainOutput: RunOutput, @unchecked Sendable {
     }
 
     func note(_ text: String) {
-        lock.withLock { out.write(lines: ["== \(text)"]) }
+        lock.withLock { _ in out.write(lines: ["== \(text)"]) }
     }
 
     func receive(_ event: RunEvent) {
-        lock.withLock { out.write(lines: lines(for: event)) }
+        lock.withLock { _ in out.write(lines: lines(for: event)) }
     }
 
     /// An output line as plain text: `web-1 | text`, `web-1 ! text`.
@@ -38,7 +39,7 @@ final class PlainOutput: RunOutput, @unchecked Sendable {
     static func stepResult(
         stage: String, step: String, status: StepStatus, message: String?, duration: Duration
     ) -> String {
-        let label = status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+        let label = status.rawValue.padded(toLength: 8)
         var text = "\(label)\(stage)/\(step) (\(duration.display))"
         if let message, status == .failed || status == .unreachable {
             text += ": \(message)"

@@ -1,5 +1,6 @@
+import FlotillaConfig
 import FlotillaEngine
-import Foundation
+import FoundationEssentials
 
 /// The table that ends every run: per host the count of each step status, the failures
 /// that `ignore_errors` let pass, and why it stopped. It shows what the engine reported,
@@ -26,7 +27,7 @@ struct Recap: Sendable {
         func format(_ cells: [String]) -> String {
             cells.enumerated().map { column, cell in
                 column == 0
-                    ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                    ? cell.padded(toLength: widths[0])
                     : String(repeating: " ", count: widths[column] - cell.count) + cell
             }.joined(separator: "  ")
         }
@@ -61,7 +62,6 @@ struct Recap: Sendable {
     }
 
     private static func escapeMarkdownCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|")
-            .replacingOccurrences(of: "\n", with: " ")
+        text.replacingEvery("|", with: "\\|").replacingEvery("\n", with: " ")
     }
 }

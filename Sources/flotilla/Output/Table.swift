@@ -10,7 +10,7 @@ struct Table: Sendable {
         return ([header] + rows).map { cells in
             cells.enumerated().map { column, cell in
                 column == cells.count - 1
-                    ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    ? cell : cell.padded(toLength: widths[column])
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }
     }

@@ -1,4 +1,12 @@
-import Foundation
+import FlotillaEngine
+import FoundationEssentials
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where an output writes its text: a file descriptor (stdout, stderr) or, in tests, memory.
 /// Each `write` reaches the descriptor whole before another starts, so lines written by
@@ -7,7 +15,7 @@ final class TextOutput: @unchecked Sendable {
     static let standardOutput = TextOutput(fileDescriptor: STDOUT_FILENO)
     static let standardError = TextOutput(fileDescriptor: STDERR_FILENO)
 
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private let fileDescriptor: Int32?
     private var captured: [UInt8] = []
 
@@ -35,28 +43,18 @@ final class TextOutput: @unchecked Sendable {
 
     /// What was written so far, when capturing.
     var text: String {
-        lock.withLock { String(decoding: captured, as: UTF8.self) }
+        lock.withLock { _ in String(decoding: captured, as: UTF8.self) }
     }
 
     func write(_ text: String) {
         guard !text.isEmpty else { return }
         let bytes = Array(text.utf8)
-        lock.withLock {
+        lock.withLock { _ in
             guard let fileDescriptor else {
                 captured += bytes
                 return
             }
-            bytes.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Foundation.write(
-                        fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    // A closed pipe (`flotilla run … | head`) drops the rest quietly.
-                    guard written > 0 else { return }
-                    offset += written
-                }
-            }
+            AppendingFile.write(bytes, to: fileDescriptor)
         }
     }
 
