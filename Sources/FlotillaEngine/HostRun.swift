@@ -61,6 +61,12 @@ actor HostRun {
 
     /// Connects, takes the lock and makes the temp folder. False when the host cannot go on.
     func connect(using connector: any HostConnector) async -> Bool {
+        await withTaskExecutorPreference(thread.taskExecutor) { await connecting(connector) }
+    }
+
+    /// Everything the scheduler asks of a host runs with the host's thread preferred, so a
+    /// wait that belongs to no actor resumes there too instead of crossing Swift's pool.
+    private func connecting(_ connector: any HostConnector) async -> Bool {
         hub.emit(name, .connecting)
         let clock = ContinuousClock()
         let start = clock.now
@@ -134,6 +140,10 @@ actor HostRun {
 
     /// Runs the steps of one stage, then the handlers they notified.
     func runStage(_ index: Int) async {
+        await withTaskExecutorPreference(thread.taskExecutor) { await running(index) }
+    }
+
+    private func running(_ index: Int) async {
         guard isAlive, index < plan.stages.count else { return }
         let stage = plan.stages[index]
         var records: [RunRecord.StepRecord] = []
@@ -229,6 +239,10 @@ actor HostRun {
     /// Removes the temp folder, releases the lock, closes the connection, and reports.
     /// `notRunReason` says why the run stopped, for a host that did not run every stage.
     func finish(notRunReason: String? = nil) async -> RunRecord.HostRecord {
+        await withTaskExecutorPreference(thread.taskExecutor) { await finishing(notRunReason) }
+    }
+
+    private func finishing(_ notRunReason: String?) async -> RunRecord.HostRecord {
         if hostStatus == .unreachable, let connection {
             // The connection is gone: there is nothing to clean up through it.
             await connection.close()

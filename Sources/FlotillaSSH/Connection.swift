@@ -179,10 +179,11 @@ actor Connection {
     func awaitTurn(_ operation: Operation) async throws(Interruption) {
         while true {
             if let lostError { throw .lost(lostError) }
+            let kicks = loop.kicks(of: group)
             guard let owner = outboundOwner, owner != operation.token else { return }
             let wake = await loop.wait(
                 for: [], deadline: operation.deadline, group: group,
-                cancellable: operation.cancellable)
+                cancellable: operation.cancellable, kickedSince: kicks)
             try check(wake)
         }
     }
@@ -217,9 +218,12 @@ actor Connection {
         }
         if events == 0 { events = Int16(POLLIN) }
         kickIfReceived()
+        // Read before anything can suspend: a kick from here on ends this wait at once.
+        let kicks = loop.kicks(of: group)
         let wake = await loop.wait(
             for: [EventLoop.Interest(fd: handle.socket, events: events)],
-            deadline: operation.deadline, group: group, cancellable: operation.cancellable)
+            deadline: operation.deadline, group: group, cancellable: operation.cancellable,
+            kickedSince: kicks)
         do {
             try check(wake)
         } catch {
@@ -238,10 +242,11 @@ actor Connection {
         _ operation: Operation, alsoFor others: [EventLoop.Interest], sessionEvents: Int16
     ) async throws(Interruption) {
         kickIfReceived()
+        let kicks = loop.kicks(of: group)
         let interests = [EventLoop.Interest(fd: handle.socket, events: sessionEvents)] + others
         let wake = await loop.wait(
             for: interests, deadline: operation.deadline, group: group,
-            cancellable: operation.cancellable)
+            cancellable: operation.cancellable, kickedSince: kicks)
         try check(wake)
     }
 

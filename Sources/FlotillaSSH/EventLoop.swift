@@ -21,6 +21,8 @@ public struct SessionThread: Sendable {
     }
 
     public var executor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    /// The same thread as a task executor: work that belongs to no actor runs there too.
+    public var taskExecutor: any TaskExecutor { loop }
 
     /// Runs `body`; the sessions it opens live on this thread.
     public func opening<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
@@ -35,7 +37,7 @@ public struct SessionThread: Sendable {
     }
 }
 
-final class EventLoop: SerialExecutor, @unchecked Sendable {
+final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
     /// A socket and the poll events (`POLLIN`, `POLLOUT`) a waiter needs.
     struct Interest: Sendable {
         var fd: Int32
@@ -68,6 +70,8 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
         var waiters: [Int: Waiter] = [:]
         /// Waits cancelled before they were registered.
         var cancelledEarly: Set<Int> = []
+        /// How many times each group was kicked.
+        var kicks: [Int: Int] = [:]
     }
 
     /// Two loops for a two-core machine: sessions are spread over them.
@@ -120,11 +124,19 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
         thread.load(ordering: .relaxed) == UInt(pthread_self())
     }
 
+    /// How many times `group` was kicked so far: a waiter that read it before its last call
+    /// into libssh2 passes it to `wait`, so a kick that comes before the wait is registered
+    /// is not lost (the bytes it announced are already out of the socket).
+    func kicks(of group: Int) -> Int {
+        state.withLock { $0.kicks[group, default: 0] }
+    }
+
     /// Suspends until one of `interests` is ready, the deadline passes, the task is
-    /// cancelled (when `cancellable`), or the group is kicked or failed.
+    /// cancelled (when `cancellable`), or the group is kicked or failed. When `kickedSince`
+    /// is given and the group was kicked since then, returns `.kicked` at once.
     func wait(
         for interests: [Interest], deadline: ContinuousClock.Instant?, group: Int,
-        kickable: Bool = true, cancellable: Bool = true
+        kickable: Bool = true, cancellable: Bool = true, kickedSince: Int? = nil
     ) async -> Wake {
         let id = Self.waiterIDs.wrappingAdd(1, ordering: .relaxed).oldValue
         if cancellable && Task.isCancelled { return .cancelled }
@@ -133,13 +145,16 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
                 let waiter = Waiter(
                     interests: interests, deadline: deadline, group: group,
                     kickable: kickable, continuation: continuation)
-                let early = state.withLock { state in
-                    if state.cancelledEarly.remove(id) != nil { return true }
+                let early = state.withLock { state -> Wake? in
+                    if state.cancelledEarly.remove(id) != nil { return .cancelled }
+                    if kickable, let kickedSince, state.kicks[group, default: 0] != kickedSince {
+                        return .kicked
+                    }
                     state.waiters[id] = waiter
-                    return false
+                    return nil
                 }
-                if early {
-                    continuation.resume(returning: .cancelled)
+                if let early {
+                    continuation.resume(returning: early)
                 } else if !isCurrent {
                     wake()
                 }
@@ -169,7 +184,7 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
 
     /// Wakes every kickable waiter of the group so it retries its call.
     func kick(group: Int) {
-        resume(with: .kicked) { $0.group == group && $0.kickable }
+        resume(with: .kicked, counting: group) { $0.group == group && $0.kickable }
     }
 
     /// Ends every wait of the group with `.lost`.
@@ -177,8 +192,11 @@ final class EventLoop: SerialExecutor, @unchecked Sendable {
         resume(with: .lost) { $0.group == group }
     }
 
-    private func resume(with wake: Wake, where matches: (Waiter) -> Bool) {
+    private func resume(
+        with wake: Wake, counting kicked: Int? = nil, where matches: (Waiter) -> Bool
+    ) {
         let chosen = state.withLock { state in
+            if let kicked { state.kicks[kicked, default: 0] &+= 1 }
             let ids = state.waiters.filter { matches($0.value) }.map(\.key)
             return ids.compactMap { state.waiters.removeValue(forKey: $0) }
         }
