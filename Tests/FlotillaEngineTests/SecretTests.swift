@@ -13,11 +13,13 @@ import Testing
         defer { fleet.remove() }
         let secret = "hunter2-Sekret!"
         let password = "sudo-Pass-9731"
+        // The step holds on until the test has looked at the host's processes.
+        let go = fleet.folder + "/go"
         var step = run("""
             echo "token is $DB_PASSWORD"
             printf '%s' "$DB_PASSWORD" | base64
             echo "$DB_PASSWORD" >&2
-            sleep 1.5
+            while [ ! -e \(RemoteProgram.quote(go)) ]; do sleep 0.05; done
             exit 4
             """)
         step.env = ["DB_PASSWORD": secret]
@@ -32,10 +34,15 @@ import Testing
         }
         // While the step runs, no process on the host carries either value.
         var arguments = ""
-        for _ in 0..<10 {
+        try await waitUntil(.seconds(60)) {
             arguments += LocalProcesses.commandLines().joined(separator: "\n")
-            try await Task.sleep(for: .milliseconds(100))
+            return arguments.contains("exec bash -c")
         }
+        for _ in 0..<5 {
+            arguments += LocalProcesses.commandLines().joined(separator: "\n")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        FileManager.default.createFile(atPath: go, contents: nil)
         let outcome = await task.value
 
         let forms = [secret, password, Data(secret.utf8).base64EncodedString()]
