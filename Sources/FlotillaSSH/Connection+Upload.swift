@@ -245,12 +245,12 @@ extension Connection {
     /// Uploads writing right now, in every session.
     static let uploading = Atomic<Int>(0)
 
-    /// The window of an upload that starts now: all uploads together keep at most 32 MiB on
-    /// their way (500 hosts uploading at once hold 64 KiB each, not 125 MiB together), and
+    /// The window of an upload that starts now: all uploads together keep at most 16 MiB on
+    /// their way (500 hosts uploading at once hold 32 KiB each, not 125 MiB together), and
     /// never less than 32 KiB each. Counts this upload until the caller subtracts it.
     private static func uploadWindow() -> Int {
         let others = uploading.add(1, ordering: .relaxed).newValue
-        return max(32 << 10, min(inFlight, (32 << 20) / others))
+        return max(32 << 10, min(inFlight, (16 << 20) / others))
     }
 
     /// SFTP version 3 reports a full disk as a generic failure: statvfs tells the truth.
