@@ -21,10 +21,14 @@ struct HostLock: Sendable {
         if let tempFolder {
             folders += ["\"$HOME/.flotilla/tmp\"", RemoteProgram.remotePath(tempFolder)]
         }
-        if lock || tempFolder != nil {
+        if tempFolder != nil {
             // One process makes whichever folders are missing and narrows every one to 0700,
-            // also when an older one was wider.
+            // also when an older one was wider: the run's files go through them.
             lines.append("install -d -m 700 -- \(folders.joined(separator: " ")) || exit 3")
+        } else if lock {
+            // The lock alone holds nothing private: a folder that is there will do.
+            lines.append(
+                "[ -d \"$HOME/.flotilla\" ] || install -d -m 700 -- \"$HOME/.flotilla\" || exit 3")
         }
         if lock {
             let text = "owner=\(owner)\npid=\(ProcessInfo.processInfo.processIdentifier)\n"
