@@ -83,6 +83,9 @@ extension Connection {
         let session = self.session
         let user = self.user
         let userLength = UInt32(user.utf8.count)
+        if let signer = Ed25519Signer.forKey(key) {
+            return try await authenticate(with: signer, operation: operation)
+        }
         // libssh2 may be called several times (EAGAIN): the key text must stay put meanwhile.
         let pem = UnsafeMutableBufferPointer<CChar>.allocate(capacity: key.pem.count)
         defer {
@@ -96,6 +99,26 @@ extension Connection {
                 key.passphrase)
         }
         return rc == 0
+    }
+
+    /// Offers an ed25519 key that Flotilla signs with itself.
+    private func authenticate(
+        with signer: Ed25519Signer, operation: Operation
+    ) async throws(Interruption) -> Bool {
+        let session = self.session
+        let user = self.user
+        // libssh2 may be called several times (EAGAIN): what it points at must stay put.
+        let abstract = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+        abstract.initialize(to: Unmanaged.passUnretained(signer).toOpaque())
+        defer { abstract.deallocate() }
+        let blob = signer.publicKeyBlob
+        let rc = try await perform(operation) {
+            blob.withUnsafeBufferPointer {
+                libssh2_userauth_publickey(
+                    session, user, $0.baseAddress, $0.count, Ed25519Signer.callback, abstract)
+            }
+        }
+        return withExtendedLifetime(signer) { rc == 0 }
     }
 
     /// Offers every key ssh-agent holds; returns whether one was accepted and their comments.

@@ -6,6 +6,9 @@ struct KeyDescription {
     var isEncrypted: Bool
     /// The public key blob, which OpenSSH-format keys carry unencrypted.
     var publicKeyBlob: [UInt8]?
+    /// The 32-byte private seed of an unencrypted OpenSSH-format ed25519 key, which
+    /// Flotilla signs with itself (see `Ed25519Signer`).
+    var ed25519Seed: [UInt8]?
 
     init(
         label: String, der: [UInt8], headers: [String], invalid: (String) -> SSHError
@@ -24,7 +27,7 @@ struct KeyDescription {
             var reader = SSHWireReader(der, offset: magic.count)
             guard let cipher = reader.name(), reader.string() != nil, reader.string() != nil,
                 let count = reader.uint32(), count >= 1, let publicKey = reader.string(),
-                Self.skipping(count - 1, in: &reader), reader.string() != nil
+                Self.skipping(count - 1, in: &reader), let privateSection = reader.string()
             else {
                 // A body that lost a line still decodes; its private section is then short.
                 throw invalid("its OPENSSH PRIVATE KEY body is damaged or cut short")
@@ -32,6 +35,9 @@ struct KeyDescription {
             keyType = SSHWireReader.keyType(ofBlob: publicKey)
             isEncrypted = cipher != "none"
             publicKeyBlob = publicKey
+            if !isEncrypted, count == 1, keyType == "ssh-ed25519" {
+                ed25519Seed = Self.ed25519Seed(privateSection, publicKey: publicKey)
+            }
         case "RSA PRIVATE KEY":
             keyType = "ssh-rsa"
             isEncrypted = legacyEncrypted
@@ -75,6 +81,19 @@ struct KeyDescription {
         guard octets <= 4, der.count >= 2 + octets else { return false }
         let length = der[2..<2 + octets].reduce(0) { $0 << 8 | Int($1) }
         return 2 + octets + length == der.count
+    }
+
+    /// The seed of an unencrypted ed25519 private section: two equal check numbers, the key
+    /// type, the 32-byte public key, 64 bytes of seed and public key, a comment. Nil when
+    /// anything does not fit (libssh2 then reads the key itself).
+    private static func ed25519Seed(_ section: [UInt8], publicKey: [UInt8]) -> [UInt8]? {
+        var reader = SSHWireReader(section, offset: 0)
+        guard let check = reader.uint32(), reader.uint32() == check,
+            reader.name() == "ssh-ed25519", let point = reader.string(), point.count == 32,
+            let secret = reader.string(), secret.count == 64,
+            secret[32...].elementsEqual(point), publicKey.suffix(32).elementsEqual(point)
+        else { return nil }
+        return Array(secret[..<32])
     }
 
     /// Reads past `count` more public key blobs; false when the body ends first.

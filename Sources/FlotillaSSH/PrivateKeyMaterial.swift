@@ -20,6 +20,8 @@ struct PrivateKeyMaterial: Sendable {
     var isEncrypted: Bool = false
     /// The public half, when the key format carries it (OpenSSH format does).
     var publicKeyBlob: [UInt8]? = nil
+    /// The private seed of an unencrypted OpenSSH ed25519 key.
+    var ed25519Seed: [UInt8]? = nil
 
     /// Loads and checks a key file or key text. Public keys, PuTTY keys, keys whose line
     /// breaks became spaces and truncated keys are recognised and named in the error.
@@ -102,7 +104,8 @@ struct PrivateKeyMaterial: Sendable {
             keyType: description.keyType,
             notice: changes.isEmpty
                 ? nil : "key from \(source): " + changes.joined(separator: ", "),
-            isEncrypted: description.isEncrypted, publicKeyBlob: description.publicKeyBlob)
+            isEncrypted: description.isEncrypted, publicKeyBlob: description.publicKeyBlob,
+            ed25519Seed: description.ed25519Seed)
     }
 
     private static func readKeyFile(_ path: String) throws(SSHError) -> String {

@@ -30,6 +30,29 @@ struct PrivateKeyLoadingTests {
         #expect(material.publicKeyBlob.map(sha256Fingerprint) == key.info.fingerprint)
     }
 
+    /// An unencrypted ed25519 key is signed with by Flotilla itself (its seed is read once);
+    /// an encrypted one and other key types are left to libssh2. That the signatures are
+    /// right is proven by every connection to a sandbox host, which all use ed25519 keys.
+    @Test("An unencrypted ed25519 key gets Flotilla's own signer; others are left to libssh2")
+    func ed25519Signer() async throws {
+        let plain = try PrivateKeyMaterial.load(
+            .file(path: try await KeyFixture.make("ed25519").privateKeyPath, passphrase: nil))
+        #expect(plain.ed25519Seed?.count == 32)
+        let signer = try #require(Ed25519Signer.forKey(plain))
+        #expect(signer.publicKeyBlob == plain.publicKeyBlob)
+        let signature = Array("data".utf8).withUnsafeBufferPointer { signer.sign($0) }
+        #expect(signature?.count == 64)
+
+        let locked = try PrivateKeyMaterial.load(
+            .file(
+                path: try await KeyFixture.make("ed25519", passphrase: "s3cret").privateKeyPath,
+                passphrase: "s3cret"))
+        #expect(locked.ed25519Seed == nil && Ed25519Signer.forKey(locked) == nil)
+        let ecdsa = try PrivateKeyMaterial.load(
+            .file(path: try await KeyFixture.make("ecdsa").privateKeyPath, passphrase: nil))
+        #expect(ecdsa.ed25519Seed == nil && Ed25519Signer.forKey(ecdsa) == nil)
+    }
+
     @Test("R01: CRLF endings and a byte order mark are normalised to the same key")
     func crlfAndBOM() async throws {
         let key = try await KeyFixture.make("ed25519")
