@@ -133,7 +133,8 @@ import Testing
         let seconds = 600 + Int.random(in: 1...999)
         let plans = fleet.plans([("long", { _ in [run("sleep \(seconds)")] })])
         let task = Task { await fleet.run(plans) }
-        try await waitUntil(.seconds(30)) { processes(matching: "sleep \(seconds)") == 3 }
+        // A bound against hangs: beside the whole suite, three local shells can be slow.
+        try await waitUntil(.seconds(90)) { processes(matching: "sleep \(seconds)") == 3 }
 
         let clock = ContinuousClock()
         let start = clock.now
