@@ -23,11 +23,31 @@ extension StringProtocol {
         trimming(while: { $0.isBlank || $0.isLineBreak })
     }
 
-    /// The text with every occurrence of `target` replaced.
+    /// The text with every occurrence of `target` replaced, leftmost first. Matching the
+    /// UTF-8 bytes matches whole scalars, since no scalar's bytes start inside another's;
+    /// this runs for every script and program sent to a host, so it stays a plain scan.
     package func replacingEvery(_ target: String, with replacement: String) -> String {
-        String(
-            Substring(self).unicodeScalars.replacing(
-                target.unicodeScalars, with: replacement.unicodeScalars))
+        let pattern = Array(target.utf8)
+        guard let first = pattern.first else { return String(self) }
+        let bytes = Array(utf8)
+        let substitute = Array(replacement.utf8)
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var index = 0
+        var replaced = false
+        while index < bytes.count {
+            if bytes[index] == first, index + pattern.count <= bytes.count,
+                bytes[index..<index + pattern.count].elementsEqual(pattern)
+            {
+                result += substitute
+                index += pattern.count
+                replaced = true
+            } else {
+                result.append(bytes[index])
+                index += 1
+            }
+        }
+        return replaced ? String(decoding: result, as: UTF8.self) : String(self)
     }
 }
 
