@@ -19,18 +19,22 @@ let package = Package(
         .systemLibrary(
             name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // Small helpers every module needs and the standard library lacks: scalar-wise
+        // trimming and replacing, threads of their own, spawning with default signals.
+        .target(name: "FlotillaSupport"),
         // The only importer of libssh2: sessions, exec, SFTP, host keys, identities.
         .target(
-            name: "FlotillaSSH", dependencies: ["CLibSSH2", "CCrypto"],
+            name: "FlotillaSSH", dependencies: ["FlotillaSupport", "CLibSSH2", "CCrypto"],
             swiftSettings: callerExecutor),
         // The only importer of libyaml: inventory, playbooks, patterns, templates, secrets.
-        .target(name: "FlotillaConfig", dependencies: ["CYAML"]),
+        .target(name: "FlotillaConfig", dependencies: ["FlotillaSupport", "CYAML"]),
         // From a loaded playbook and inventory to a finished run.
         .target(
-            name: "FlotillaEngine", dependencies: ["FlotillaConfig", "FlotillaSSH", "CCrypto"],
+            name: "FlotillaEngine",
+            dependencies: ["FlotillaSupport", "FlotillaConfig", "FlotillaSSH", "CCrypto"],
             swiftSettings: callerExecutor),
         // The local fleet of real sshd servers.
-        .target(name: "FlotillaSandbox"),
+        .target(name: "FlotillaSandbox", dependencies: ["FlotillaSupport"]),
         // The executable: argument parsing, commands, outputs. Release builds carry the Swift
         // runtime inside the binary, which saves about 3.5 MB of memory per run and leaves
         // only the C libraries (libssh2, libyaml, OpenSSL) to come from the system. With the
@@ -38,7 +42,10 @@ let package = Package(
         // `--static-swift-stdlib` option would find them by itself.
         .executableTarget(
             name: "flotilla",
-            dependencies: ["FlotillaEngine", "FlotillaConfig", "FlotillaSSH", "FlotillaSandbox"],
+            dependencies: [
+                "FlotillaSupport", "FlotillaEngine", "FlotillaConfig", "FlotillaSSH",
+                "FlotillaSandbox",
+            ],
             linkerSettings: [
                 .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
                 .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
@@ -47,7 +54,7 @@ let package = Package(
 
         .testTarget(name: "FlotillaSSHTests", dependencies: ["FlotillaSSH", "FlotillaSandbox"]),
         .testTarget(
-            name: "FlotillaConfigTests", dependencies: ["FlotillaConfig"],
+            name: "FlotillaConfigTests", dependencies: ["FlotillaConfig", "FlotillaSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "FlotillaEngineTests",

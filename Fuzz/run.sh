@@ -22,10 +22,20 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.build/fuzz"
 mkdir -p "$out" "$root/Fuzz/artifacts"
 
+# The helpers every module imports, as a module of their own beside the one fuzzed.
+build_support() {
+    swiftc -sanitize=address -parse-as-library -O -g -module-name FlotillaSupport \
+        -package-name flotilla -emit-module -emit-module-path "$out/FlotillaSupport.swiftmodule" \
+        -emit-library -static -o "$out/libFlotillaSupport.a" \
+        "$root"/Sources/FlotillaSupport/*.swift
+}
+
 # lld, because gold warns about every sanitizer symbol it cannot export.
 build_config() {
+    build_support
     swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
         -module-name FlotillaConfig -package-name flotilla \
+        -I "$out" -L "$out" -lFlotillaSupport \
         -I "$root/Sources/CYAML" -lyaml \
         "$root"/Sources/FlotillaConfig/*.swift "$root/Fuzz/FuzzConfigLoading.swift" \
         -o "$out/fuzz-config"
@@ -33,8 +43,10 @@ build_config() {
 
 # $1: the entry file, $2: the binary.
 build_ssh() {
+    build_support
     swiftc -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
         -module-name FlotillaSSH -package-name flotilla \
+        -I "$out" -L "$out" -lFlotillaSupport \
         -I "$root/Sources/CLibSSH2" -I "$root/Sources/CCrypto" -lssh2 -lcrypto \
         "$root"/Sources/FlotillaSSH/*.swift "$root/Fuzz/$1" \
         -o "$out/$2"

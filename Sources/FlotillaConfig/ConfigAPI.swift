@@ -1,6 +1,7 @@
 // The public face of loading: the signatures the engine and the CLI build on. The work is
 // done by InventoryLoader, PlaybookLoader, HostPattern, SecretResolver and PlanResolver.
 
+import FlotillaSupport
 import FoundationEssentials
 
 public struct Inventory: Sendable {

@@ -2,6 +2,8 @@
 // intersect, comma lists. The result is the union of the plain terms (all hosts when there
 // is none), narrowed by each `&` term, minus each `!` term, in inventory order.
 
+import FlotillaSupport
+
 struct HostPattern: Sendable {
     enum Operator: Sendable { case union, intersect, exclude }
 

@@ -2,6 +2,7 @@
 // defaults < groups (parents before children) < host, later files over earlier ones; a key
 // a layer does not set lets the one below show through. Variables merge key by key.
 
+import FlotillaSupport
 import FoundationEssentials
 
 struct HostSettings: Sendable {

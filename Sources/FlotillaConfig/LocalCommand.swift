@@ -3,6 +3,7 @@
 // pipe; one that outlives its time or its task is ended with its whole process group and
 // reaped, so nothing it started is left behind.
 
+import FlotillaSupport
 import FoundationEssentials
 import Synchronization
 
@@ -178,15 +179,8 @@ package struct LocalCommand: Sendable {
             // A group of its own, so that ending the command ends what it started too; and
             // the signals this process blocks or ignores are the command's defaults again.
             posix_spawnattr_setpgroup(&attributes, 0)
-            var noSignals = sigset_t()
-            sigemptyset(&noSignals)
-            posix_spawnattr_setsigmask(&attributes, &noSignals)
-            var allSignals = sigset_t()
-            sigfillset(&allSignals)
-            posix_spawnattr_setsigdefault(&attributes, &allSignals)
-            posix_spawnattr_setflags(
-                &attributes,
-                Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            let signalFlags = defaultSignals(&attributes)
+            posix_spawnattr_setflags(&attributes, Int16(Int32(POSIX_SPAWN_SETPGROUP) | signalFlags))
 
             let arguments = ["/bin/sh", "-c", command].map { (text: String) in strdup(text) }
             defer { arguments.forEach { free($0) } }

@@ -1,6 +1,7 @@
 // Reading one step: its single kind, its options, the templates in its strings, and the
 // local files it names.
 
+import FlotillaSupport
 import FoundationEssentials
 
 extension PlaybookLoader {

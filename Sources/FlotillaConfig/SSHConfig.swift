@@ -3,6 +3,7 @@
 // value found wins. `Match` blocks cannot be evaluated here and are skipped; `Include` is not
 // followed (docs/inventory.md says so).
 
+import FlotillaSupport
 import FoundationEssentials
 
 struct SSHConfig: Sendable {

@@ -3,6 +3,8 @@
 // literal (`{{ '{{' }}` writes `{{`). Nothing else: no filters, no logic, no defaults, so
 // an undefined variable is always an error and never an empty string.
 
+import FlotillaSupport
+
 struct Template: Sendable, Hashable {
     struct Expression: Sendable, Hashable {
         /// The expression as written, braces included, to find it in the source again.

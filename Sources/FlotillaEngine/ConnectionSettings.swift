@@ -1,6 +1,7 @@
 // From an inventory host to the SSH layer's `ConnectOptions`: which keys to offer (files,
 // key text from the environment, the agent), which known_hosts to trust, and timeouts.
 
+import FlotillaSupport
 import FlotillaConfig
 import FlotillaSSH
 import FoundationEssentials

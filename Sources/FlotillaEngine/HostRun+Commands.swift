@@ -1,6 +1,7 @@
 // Running a step on a host: the guards (`when`, `creates`, `unless`), retries, and the
 // command kinds (`run`, `script`), with their failures put in words a user can act on.
 
+import FlotillaSupport
 import FlotillaConfig
 import FlotillaSSH
 import FoundationEssentials

@@ -2,6 +2,7 @@
 // mode and owner already match is left alone (ok); with --check nothing is written and the
 // step says what would change; with --diff the text change is shown (never for secrets).
 
+import FlotillaSupport
 import FlotillaConfig
 import FlotillaSSH
 import FoundationEssentials

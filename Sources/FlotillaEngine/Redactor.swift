@@ -1,6 +1,7 @@
 // Replaces secret values with a mask in everything the engine emits: event texts, output
 // lines and log lines. Works on bytes, so output that is not UTF-8 is redacted as well.
 
+import FlotillaSupport
 import FlotillaConfig
 import FoundationEssentials
 

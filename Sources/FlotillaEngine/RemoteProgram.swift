@@ -9,6 +9,7 @@
 // and reports the exit code on another marker line. Markers go to stderr, start with a
 // random tag, and are removed before anyone sees the output.
 
+import FlotillaSupport
 import FlotillaConfig
 import FoundationEssentials
 

@@ -1,6 +1,7 @@
 // A whole run from start to end: the run folder, the redactor, resume, the scheduler, the
 // exit code, `run.json`, and the first and last events.
 
+import FlotillaSupport
 import FlotillaConfig
 import FlotillaSSH
 import FoundationEssentials

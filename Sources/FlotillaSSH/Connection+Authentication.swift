@@ -1,3 +1,4 @@
+import FlotillaSupport
 internal import CLibSSH2
 import FoundationEssentials
 

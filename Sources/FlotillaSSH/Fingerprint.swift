@@ -1,6 +1,7 @@
 // Digests of key material through libcrypto: the SHA-256 fingerprints users compare with
 // `ssh-keygen -lf`, and the HMAC-SHA1 behind hashed known_hosts names.
 
+import FlotillaSupport
 import FoundationEssentials
 internal import CCrypto
 

@@ -1,6 +1,7 @@
 // Parsing known_hosts text as OpenSSH writes it. Every line is understood or the whole
 // source is refused with its line number: a partial read would silently drop keys (R07).
 
+import FlotillaSupport
 import FoundationEssentials
 import Synchronization
 

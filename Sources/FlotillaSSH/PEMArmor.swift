@@ -1,5 +1,6 @@
 // The `-----BEGIN LABEL-----` … `-----END LABEL-----` armor around PEM and OpenSSH keys.
 
+import FlotillaSupport
 import FoundationEssentials
 
 struct PEMArmor {

@@ -3,6 +3,7 @@
 // user hears what is wrong before any host is contacted. Messages name the source, never
 // the content.
 
+import FlotillaSupport
 import FoundationEssentials
 
 /// A private key ready for libssh2: normalised text (LF endings, no BOM, final newline).

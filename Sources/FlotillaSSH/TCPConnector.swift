@@ -1,3 +1,4 @@
+import FlotillaSupport
 import FoundationEssentials
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@
 // wait for its own children without a process-wide SIGCHLD handler.
 
 #if canImport(Glibc)
+import FlotillaSupport
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -48,13 +49,7 @@ struct ChildProcess: Sendable {
         defer { posix_spawnattr_destroy(&attributes) }
         // The test runner may block or ignore signals; the servers must react to
         // SIGTERM and SIGHUP as they normally would.
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        var flags = defaultSignals(&attributes)
         // POSIX_SPAWN_SETSID (glibc's value) is not visible to Swift.
         if newSession { flags |= 0x80 }
         posix_spawnattr_setflags(&attributes, Int16(flags))

@@ -1,5 +1,6 @@
 // Starting, stopping and inspecting a fleet of sshd servers on 127.0.0.1.
 
+import FlotillaSupport
 import FoundationEssentials
 import Synchronization
 

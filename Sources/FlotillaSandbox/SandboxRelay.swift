@@ -4,6 +4,7 @@
 // believe the connection is open. It also counts the client's turns: how many times the
 // client spoke again after the server answered, which is the round trips the client waited.
 
+import FlotillaSupport
 import Dispatch
 import FoundationEssentials
 import Synchronization

@@ -1,6 +1,7 @@
 // Unix users for the fleet's hosts: one per host when running as root, each with its own
 // home and password-less sudo, so tests see what a real deploy user sees.
 
+import FlotillaSupport
 import FoundationEssentials
 import Synchronization
 

@@ -1,5 +1,6 @@
 // Small file operations the sandbox needs while it prepares servers.
 
+import FlotillaSupport
 import FoundationEssentials
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import FlotillaSupport
 import Foundation
 import Testing
 

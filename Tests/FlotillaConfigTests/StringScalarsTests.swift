@@ -1,3 +1,4 @@
+import FlotillaSupport
 import Testing
 
 @testable import FlotillaConfig

@@ -1,3 +1,4 @@
+import FlotillaSupport
 import FlotillaConfig
 import FlotillaEngine
 import FoundationEssentials

@@ -1,14 +1,14 @@
 // Threads of their own for work that must never block Swift's cooperative pool: the event
-// loops, and getaddrinfo.
+// loops, getaddrinfo, and starting and stopping the sandbox's servers.
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-enum DetachedThread {
+package enum DetachedThread {
     /// Starts `body` on a new thread, named `name` if given (at most 15 bytes are kept, the
     /// kernel's limit) or else after the process.
-    static func start(name: String? = nil, _ body: @escaping @Sendable () -> Void) {
+    package static func start(name: String? = nil, _ body: @escaping @Sendable () -> Void) {
         let context = Unmanaged.passRetained(Body(name: name, run: body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(

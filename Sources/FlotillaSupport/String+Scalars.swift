@@ -1,7 +1,5 @@
 // Trimming and replacing by Unicode scalar rather than by Character, so that a line feed
 // inside a CR LF pair, or a quote followed by a combining mark, is found like any other.
-// FlotillaSSH keeps its own copy, since it does not depend on this module; the engine and
-// the executable use these.
 
 extension StringProtocol {
     /// The text without the leading and trailing scalars that `isTrimmed` accepts.

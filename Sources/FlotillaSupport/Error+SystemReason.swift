@@ -1,5 +1,5 @@
 // A failed file operation's own description is a dump of its fields; messages quote the
-// system's reason instead. FlotillaEngine has the same for its own messages.
+// system's reason instead.
 
 import FoundationEssentials
 
@@ -12,7 +12,7 @@ import Darwin
 extension Error {
     /// For a failed file operation, the system's reason in words ("Permission denied");
     /// for any other error, its description.
-    var systemReason: String {
+    package var systemReason: String {
         if let error = self as? CocoaError, let cause = error.underlying as? POSIXError {
             return String(cString: strerror(cause.code.rawValue))
         }
