@@ -35,9 +35,15 @@ extension Connection {
     /// A request abandoned half-way (cancelled, lost) leaves libssh2's SFTP state in the middle
     /// of it, so later requests use a fresh SFTP channel; the old one is shut down on close.
     func sftpInterrupted(_ interruption: Interruption, doing what: String) -> SSHError {
+        abandonSFTP()
+        return interrupted(interruption, doing: what)
+    }
+
+    /// Leaves the SFTP channel behind (a request cut short, or an answer that made no
+    /// sense): later requests open a fresh one, and this one is shut down on close.
+    func abandonSFTP() {
         if let sftp { abandonedSFTP.append(sftp) }
         sftp = nil
-        return interrupted(interruption, doing: what)
     }
 
     /// `~/x` and `~` are the login user's home, as SFTP's realpath of "." reports it.

@@ -162,12 +162,6 @@ extension Connection {
     /// The target already holds these bytes with this mode.
     private struct Unchanged: Error {}
 
-    /// Leaves the SFTP channel behind after an answer that made no sense.
-    private func abandonSFTP() {
-        if let sftp { abandonedSFTP.append(sftp) }
-        sftp = nil
-    }
-
     /// Closes and removes a temporary file that is not wanted after all.
     private func discard(_ openedAddress: UInt, _ temporary: String) async {
         guard let file = OpaquePointer(bitPattern: openedAddress) else { return }
