@@ -163,9 +163,7 @@ package struct LocalCommand: Sendable {
                 posix_spawn_file_actions_adddup2(&actions, pipes[1].write, 2)
             }
             // Descriptors this process was given without close-on-exec stay out of reach.
-            for fd in Self.openDescriptors() where fd > 2 {
-                posix_spawn_file_actions_addclose(&actions, fd)
-            }
+            closeInheritedDescriptors(&actions)
             if !folder.isEmpty {
                 guard let changeFolder = Self.addChangeFolder else {
                     return .failure(.cannotStart(ENOSYS))
@@ -216,11 +214,6 @@ package struct LocalCommand: Sendable {
             unsafeBitCast($0, to: ChangeFolder.self)
         }
     }()
-
-    private static func openDescriptors() -> [Int32] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return names.compactMap { Int32($0) }
-    }
 
     private static func reasonToStop(_ deadline: ContinuousClock.Instant?) -> Failure? {
         if Task.isCancelled { return .cancelled }

@@ -41,8 +41,8 @@ struct ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(
             &actions, 1, outputFile ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Descriptors this process leaks without close-on-exec are inherited; sshd
-        // closes everything above stderr when it starts, and the other programs are brief.
+        // A program here may outlive the moment this process had a file open for writing.
+        closeInheritedDescriptors(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

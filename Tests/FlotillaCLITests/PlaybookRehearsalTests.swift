@@ -113,7 +113,7 @@ struct PlaybookRehearsalTests {
                 ["run", playbook("deploy.yml"), "-e", "commit=c0ffee"])
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             let calls = try rehearsal.calls(host)
-            expectInOrder(calls, [
+            expectInOrder(calls, run: result, [
                 "sudo -n -l systemctl restart gunicorn.service",
                 "git -C \(install) status --porcelain",
                 "sqlite3 \(install)/production.sqlite3 .backup",
@@ -167,7 +167,7 @@ struct PlaybookRehearsalTests {
             #expect(try rehearsal.head(host) == Rehearsal.previousCommit)
 
             let calls = try rehearsal.calls(host)
-            expectInOrder(calls, [
+            expectInOrder(calls, run: result, [
                 "git -C \(install) checkout --detach badc0de",
                 "sudo -n systemctl restart gunicorn.service",
                 "curl -sS -o /dev/null",
@@ -212,7 +212,7 @@ struct PlaybookRehearsalTests {
                     || $0.hasPrefix("pnpm")
             }
             #expect(skipped.isEmpty, "\(skipped)")
-            expectInOrder(Array(calls[back...]), [
+            expectInOrder(Array(calls[back...]), run: result, [
                 "git -C \(install) checkout --detach \(Rehearsal.previousCommit)",
                 "pnpm install --frozen-lockfile",
                 "pnpm run build",
@@ -255,7 +255,7 @@ struct PlaybookRehearsalTests {
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             #expect(try rehearsal.mode(host, "azure_backup_secrets") == 0o600)
             #expect(try rehearsal.mode(host, "bin/db_backup.sh") == 0o755)
-            expectInOrder(try rehearsal.calls(host), [
+            expectInOrder(try rehearsal.calls(host), run: result, [
                 "sqlite3 \(rehearsal.root(host))/musicsamples/production.sqlite3 .backup",
                 "sqlite3 \(rehearsal.root(host))/db_backups/",
                 "curl -sS -K - -X PUT -T \(rehearsal.root(host))/db_backups/",
@@ -503,8 +503,14 @@ private struct Rehearsal: Sendable {
         return text
     }
 
+    /// Writes with close-on-exec: a program another test starts at that moment must not
+    /// inherit the descriptor, or running the stand-in later fails with "Text file busy".
     private func write(_ text: String, to path: String, mode: Int) throws {
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let file = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try file.write(contentsOf: Data(text.utf8))
+        try file.close()
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
     }
 
@@ -555,17 +561,18 @@ extension PlaybookRehearsalTests {
 }
 
 /// Checks that `calls` holds a line starting with each of `expected`, in that order, and
-/// names the first one missing.
+/// names the first one missing, with what the run printed.
 private func expectInOrder(
-    _ calls: [String], _ expected: [String], sourceLocation: SourceLocation = #_sourceLocation
+    _ calls: [String], run: FlotillaProcess.Result? = nil, _ expected: [String],
+    sourceLocation: SourceLocation = #_sourceLocation
 ) {
     var next = calls.startIndex
     for prefix in expected {
         guard let found = calls[next...].firstIndex(where: { $0.hasPrefix(prefix) }) else {
-            let all = calls.joined(separator: "\n")
-            Issue.record(
-                "no call starting with '\(prefix)' after the ones before it; calls:\n\(all)",
-                sourceLocation: sourceLocation)
+            var message = "no call starting with '\(prefix)' after the ones before it; calls:\n"
+                + calls.joined(separator: "\n")
+            if let run { message += "\nthe run printed:\n\(run.stdout)\n\(run.stderr)" }
+            Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
             return
         }
         next = found + 1
