@@ -6,6 +6,7 @@
 // sent while a program runs (ending it on an interrupt), take a session of their own.
 
 import FlotillaSSH
+import FlotillaSupport
 import Synchronization
 
 final class HostShell: Sendable {
@@ -89,8 +90,8 @@ struct StreamEnds {
         let index = chunk.stream == .stdout ? 0 : 1
         guard !ended[index] else { return [] }
         pending[index] += chunk.bytes
-        if let found = pending[index].firstRange(of: endLine) {
-            let shown = Array(pending[index][..<found.lowerBound])
+        if let found = pending[index].firstOffset(of: endLine) {
+            let shown = Array(pending[index][..<found])
             pending[index] = []
             ended[index] = true
             return shown

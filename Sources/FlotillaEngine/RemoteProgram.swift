@@ -183,7 +183,7 @@ struct RemoteProgram: Sendable {
 
     private static func asksWhoItIs(_ script: String) -> Bool {
         ["$$", "${$", "$0", "${0", "PPID", "LINENO", "BASH_SOURCE", "BASH_ARGV", "caller"]
-            .contains { script.contains($0) }
+            .contains { script.containsBytes(of: $0) }
     }
 
     /// Single-quotes text for bash.

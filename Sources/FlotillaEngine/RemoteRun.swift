@@ -2,6 +2,7 @@
 // taken out and read, the rest goes to the caller line by line.
 
 import FlotillaSSH
+import FlotillaSupport
 import FoundationEssentials
 import Synchronization
 
@@ -79,6 +80,8 @@ private struct ParseState: Sendable {
     }
 
     let tag: [UInt8]
+    /// The tag and a space: what starts every marker line.
+    let marker: [UInt8]
     let capture: Bool
     var out: LineSplitter
     var err: LineSplitter
@@ -92,6 +95,7 @@ private struct ParseState: Sendable {
 
     init(tag: [UInt8], capture: Bool, redactor: Redactor) {
         self.tag = tag
+        marker = tag + [32]
         self.capture = capture
         out = LineSplitter(redactor: redactor)
         err = LineSplitter(redactor: redactor.protecting(tag + [32]))
@@ -147,26 +151,25 @@ private struct ParseState: Sendable {
     /// stands it is the wrapper's (and the splitter never cuts inside it).
     private mutating func stderrLines(_ piece: LineSplitter.Piece) -> [Event] {
         let line = piece.bytes
-        guard let found = line.firstRange(of: tag + [32]),
-            found.lowerBound > 0 || !piece.startsLine
+        guard let found = line.firstOffset(of: marker), found > 0 || !piece.startsLine
         else {
             return stderrLine(piece).map { [$0] } ?? []
         }
         var pieces: [LineSplitter.Piece] = []
-        if found.lowerBound > 0 {
+        if found > 0 {
             pieces.append(LineSplitter.Piece(
-                bytes: Array(line[..<found.lowerBound]), endsLine: false,
+                bytes: Array(line[..<found]), endsLine: false,
                 startsLine: piece.startsLine))
         }
         pieces.append(LineSplitter.Piece(
-            bytes: Array(line[found.lowerBound...]), endsLine: piece.endsLine, startsLine: true))
+            bytes: Array(line[found...]), endsLine: piece.endsLine, startsLine: true))
         return pieces.compactMap { stderrLine($0) }
     }
 
     private mutating func stderrLine(_ piece: LineSplitter.Piece) -> Event? {
         let line = piece.bytes
         guard piece.startsLine, line.count > tag.count,
-            Array(line.prefix(tag.count + 1)) == tag + [32]
+            line.prefix(marker.count).elementsEqual(marker)
         else {
             stderrTail.append(String(decoding: line, as: UTF8.self))
             if stderrTail.count > 20 { stderrTail.removeFirst() }

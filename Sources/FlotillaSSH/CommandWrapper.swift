@@ -1,3 +1,4 @@
+import FlotillaSupport
 internal import CCrypto
 
 /// Wraps a command so its process group and its exit status reach Flotilla reliably.
@@ -105,7 +106,7 @@ struct MarkedOutput {
     }
 
     private func findHeader() -> (start: Int, end: Int, pid: Int32)? {
-        guard let start = firstRange(of: header, in: pending) else { return nil }
+        guard let start = pending.firstOffset(of: header) else { return nil }
         var index = start + header.count
         var pid: Int32 = 0
         while index < pending.count, pending[index] >= 48, pending[index] <= 57 {
@@ -116,17 +117,6 @@ struct MarkedOutput {
             index > start + header.count
         else { return nil }
         return (start, index + 1, pid)
-    }
-
-    private func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count)
-        where haystack[start] == needle[0] && haystack[start..<(start + needle.count)]
-            .elementsEqual(needle)
-        {
-            return start
-        }
-        return nil
     }
 
     private func lastRange(of needle: [UInt8], in haystack: [UInt8]) -> Int? {

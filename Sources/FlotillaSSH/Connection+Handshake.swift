@@ -31,6 +31,8 @@ extension Connection {
         let socket = handle.socket
         let session = self.session
         let rc: Int32
+        handle.counter.limit = ReceiveCounter.handshakeLimit
+        defer { handle.counter.limit = .max }
         do {
             rc = try await perform(operation) { libssh2_session_handshake(session, socket) }
         } catch {
@@ -41,6 +43,14 @@ extension Connection {
                 throw failure(
                     .handshake, "the server closed the connection before its SSH banner; is "
                         + "this port an SSH server, and does it allow connections from here?")
+            }
+            if handle.counter.passedLimit {
+                // Cut off on purpose: what the server sent is the reason, not the socket.
+                throw SSHError(
+                    .handshake, alias: alias, endpoint: endpoint,
+                    message: bannerProblem() ?? "the server sent more than "
+                        + "\(ReceiveCounter.handshakeLimit >> 10) KiB without finishing the SSH "
+                        + "handshake; is this port an SSH server?")
             }
             if let problem = bannerProblem() { throw failure(.handshake, problem) }
             let error = failure(

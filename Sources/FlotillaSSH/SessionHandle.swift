@@ -15,6 +15,16 @@ final class ReceiveCounter: @unchecked Sendable {
     var emptyReadsInCall = 0
     /// Set when such a loop was broken by failing the socket.
     var brokeLoop = false
+    /// The most bytes the session may receive before its handshake is done. libssh2 reads
+    /// the banner one byte per call and takes lines that do not start with `SSH-` as
+    /// allowed chatter, so a server that sends megabytes of noise would keep the loop's
+    /// thread busy reading them, and every other host on that thread waiting.
+    var limit: UInt64 = .max
+    /// Set when the limit was reached and the socket failed for it.
+    var passedLimit = false
+
+    /// More than a greeting, a key exchange and a host key ever take.
+    static let handshakeLimit: UInt64 = 256 << 10
 
     /// Far more empty reads than any call makes before it returns EAGAIN to us.
     static let emptyReadLimit = 10_000
@@ -39,6 +49,10 @@ private let countingReceive: @convention(c) (
         return -Int(failure)
     }
     counter.bytes += UInt64(received)
+    if counter.bytes > counter.limit {
+        counter.passedLimit = true
+        return -Int(ECONNABORTED)
+    }
     return received
 }
 

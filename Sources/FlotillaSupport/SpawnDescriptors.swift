@@ -37,7 +37,7 @@ private typealias CloseFrom = @convention(c) (
     UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32
 ) -> Int32
 
-nonisolated(unsafe) private let addCloseFrom: CloseFrom? =
+private let addCloseFrom: CloseFrom? =
     dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
         unsafeBitCast($0, to: CloseFrom.self)
     }

@@ -23,29 +23,25 @@ extension StringProtocol {
 
     /// The text with every occurrence of `target` replaced, leftmost first. Matching the
     /// UTF-8 bytes matches whole scalars, since no scalar's bytes start inside another's;
-    /// this runs for every script and program sent to a host, so it stays a plain scan.
+    /// this runs for every script and program sent to a host, so it is a byte search.
     package func replacingEvery(_ target: String, with replacement: String) -> String {
         let pattern = Array(target.utf8)
-        guard let first = pattern.first else { return String(self) }
+        guard !pattern.isEmpty else { return String(self) }
         let bytes = Array(utf8)
+        guard var found = bytes.firstOffset(of: pattern) else { return String(self) }
         let substitute = Array(replacement.utf8)
         var result: [UInt8] = []
-        result.reserveCapacity(bytes.count)
+        result.reserveCapacity(bytes.count + substitute.count)
         var index = 0
-        var replaced = false
-        while index < bytes.count {
-            if bytes[index] == first, index + pattern.count <= bytes.count,
-                bytes[index..<index + pattern.count].elementsEqual(pattern)
-            {
-                result += substitute
-                index += pattern.count
-                replaced = true
-            } else {
-                result.append(bytes[index])
-                index += 1
-            }
+        while true {
+            result += bytes[index..<found]
+            result += substitute
+            index = found + pattern.count
+            guard let next = bytes[index...].firstOffset(of: pattern) else { break }
+            found = index + next
         }
-        return replaced ? String(decoding: result, as: UTF8.self) : String(self)
+        result += bytes[index...]
+        return String(decoding: result, as: UTF8.self)
     }
 }
 
