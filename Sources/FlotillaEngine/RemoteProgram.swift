@@ -81,9 +81,9 @@ struct RemoteProgram: Sendable {
             "printf '%s pgid %s\\n' \"$m\" \"$j\" >&2",
             "wait \"$j\" 2>/dev/null; r=$?",
         ] + (timeout == nil ? [] : ["{ kill -KILL -- -$w; wait \"$w\"; } 2>/dev/null"]) + [
-            "printf '%s rc %s\\n' \"$m\" \"$r\" >&2",
+            // One write per stream: each is a packet the server sends and the client reads.
             "printf '%s end\\n' \"$m\"",
-            "printf '%s end\\n' \"$m\" >&2",
+            "printf '%s rc %s\\n%s end\\n' \"$m\" \"$r\" \"$m\" >&2",
         ]
         return Array(Self.startTag.utf8) + Array((lines.joined(separator: "\n") + "\n").utf8)
             + [0]
