@@ -17,6 +17,8 @@ final class HostShell: Sendable {
     private struct State {
         var busy = false
         var ended = false
+        /// A program has run to its end in this shell.
+        var proven = false
     }
 
     private init(connection: any HostConnection, handle: RemoteShell) {
@@ -33,7 +35,9 @@ final class HostShell: Sendable {
     }
 
     /// Runs `program` in the shell. Nil when the shell is busy or has ended: the caller runs
-    /// the program on a session of its own instead.
+    /// the program on a session of its own instead. Nil too when the shell ends silently
+    /// before its first program, which therefore never started: a bash older than 4.1 has
+    /// no `read -N` to read programs with.
     func run(
         _ program: RemoteProgram, timeout: Duration?,
         output: @escaping @Sendable (OutputChunk) -> Void
@@ -45,20 +49,26 @@ final class HostShell: Sendable {
         }
         guard claimed else { return nil }
         let ends = Mutex(StreamEnds(endLine: program.endLine))
+        let heard = Atomic<Bool>(false)
         let complete: Bool
         do {
             complete = try await connection.exchange(
                 handle, input: program.shellInput(), timeout: timeout,
                 output: { chunk in
+                    heard.store(true, ordering: .relaxed)
                     let shown = ends.withLock { $0.feed(chunk) }
                     if !shown.isEmpty { output(OutputChunk(stream: chunk.stream, bytes: shown)) }
                 },
                 until: { ends.withLock { $0.complete } })
         } catch {
-            state.withLock { $0 = State(busy: false, ended: true) }
+            state.withLock { $0 = State(busy: false, ended: true, proven: $0.proven) }
             throw error
         }
-        state.withLock { $0 = State(busy: false, ended: !complete) }
+        let proven = state.withLock { state in
+            state = State(busy: false, ended: !complete, proven: state.proven || complete)
+            return state.proven
+        }
+        if !proven && !heard.load(ordering: .relaxed) { return nil }
         // The job's own status comes from its markers; without them nothing is known.
         return complete ? .exited(0) : .unknown
     }

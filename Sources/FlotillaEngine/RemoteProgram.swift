@@ -19,10 +19,15 @@ struct RemoteProgram: Sendable {
     static let commandLine =
         "exec bash -c 'IFS= read -r -d \"\" p; p=${p#*\(startTag)}; eval \"$p\"'"
     static let startTag = "@@FLOTILLA@@"
-    /// The host's shell (`HostShell`): reads programs, each ended by a NUL, and runs them
-    /// one after another until its stdin closes.
+    /// The host's shell (`HostShell`): reads programs, each after a line with its length in
+    /// bytes, and runs them one after another until its stdin closes. `read -N` takes a
+    /// program from the pipe in one call (a delimiter makes bash read one byte per call);
+    /// `LC_ALL=C` makes it count bytes, not characters. A program that does not start with
+    /// the start tag means the stream is out of step: the shell ends rather than guess. A
+    /// bash without `read -N` (before 4.1) ends silently, and `HostShell` does without it.
     static let shellCommandLine =
-        "exec bash -c 'while IFS= read -r -d \"\" p; do p=${p#*\(startTag)}; eval \"$p\"; done'"
+        "exec bash -c 'while IFS= read -r n && LC_ALL=C IFS= read -r -N \"$n\" p 2>/dev/null;"
+        + " do case $p in \(startTag)*) eval \"${p#\(startTag)}\";; *) exit 97;; esac; done'"
 
     /// Whether the step runs through `sudo`, and with which password.
     enum Privilege: Sendable {
@@ -66,14 +71,15 @@ struct RemoteProgram: Sendable {
 
     /// The bytes to send to the host's shell: the program of `stdin()` for a job of the
     /// login user, with its inner part in a variable, since the shell's stdin carries the
-    /// next programs and is never the job's. Ends with an end line on both streams.
+    /// next programs and is never the job's. Ends with an end line on both streams. The line
+    /// before it gives its length (`shellCommandLine`).
     func shellInput() -> [UInt8] {
         let lines = [
             "m=\(Self.quote(tag))",
             "i=\(Self.quote(inner()))",
             "set -m",
             // The job sees none of the shell's own variables, like a bash of its own.
-            "( set +m; exec </dev/null; unset p m j r w; eval \"unset i; $i\" ) &",
+            "( set +m; exec </dev/null; unset n p m j r w; eval \"unset i; $i\" ) &",
             "j=$!",
             "unset i",
         ] + watchdog() + [
@@ -85,8 +91,9 @@ struct RemoteProgram: Sendable {
             "printf '%s end\\n' \"$m\"",
             "printf '%s rc %s\\n%s end\\n' \"$m\" \"$r\" \"$m\" >&2",
         ]
-        return Array(Self.startTag.utf8) + Array((lines.joined(separator: "\n") + "\n").utf8)
-            + [0]
+        let text = lines.joined(separator: "\n") + "\n"
+        let program = Array(Self.startTag.utf8) + Array(text.utf8)
+        return Array("\(program.count)\n".utf8) + program
     }
 
     /// What ends each stream of a job run by the host's shell (right after the job's last

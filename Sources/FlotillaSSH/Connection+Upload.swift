@@ -129,13 +129,22 @@ extension Connection {
         do {
             let window = Self.uploadWindow()
             defer { Self.uploading.subtract(1, ordering: .relaxed) }
-            let sent = try await setModeAndStartWriting(
-                file, mode: mode, contents, window: window, path: temporary, target: target,
-                operation)
+            // A file that goes out as one write request is synced in the same round trip:
+            // the server handles requests in order, so the sync follows the write.
+            let syncAlong = contents.count <= Self.oneWrite
+                && libssh2_channel_window_write_ex(libssh2_sftp_get_channel(sftp), nil)
+                    >= UInt(contents.count + 1024)
+            let (sent, synced) = try await setModeAndStartWriting(
+                file, mode: mode, contents, window: window, sync: syncAlong, path: temporary,
+                target: target, operation)
+            // A sync that went out ahead of bytes still to be written covers none of them.
+            var syncResult = sent == contents.count ? synced : nil
             try await write(contents, from: sent, window: window, to: file, path: temporary,
                             target: target, operation, progress: progress)
-            let synced = try await perform(operation) { libssh2_sftp_fsync(file) }
-            if synced != 0, sftpStatus() != LIBSSH2_FX_OP_UNSUPPORTED {
+            if syncResult == nil {
+                syncResult = try await perform(operation) { libssh2_sftp_fsync(file) }
+            }
+            if syncResult != 0, sftpStatus() != LIBSSH2_FX_OP_UNSUPPORTED {
                 throw sftpFailure(doing: "syncing", temporary)
             }
         } catch let error as SSHError {
@@ -169,24 +178,40 @@ extension Connection {
         await removeQuietly(temporary)
     }
 
+    /// The most libssh2 puts in one write request (its MAX_SFTP_OUTGOING_SIZE).
+    static let oneWrite = 30_000
+
     /// Sets the mode exactly (the server's umask may have narrowed it) while the first
-    /// writes are on their way; returns how many bytes the server has acknowledged.
+    /// writes are on their way, and with `sync` syncs behind them; returns how many bytes
+    /// the server has acknowledged, and the sync's result when it was asked for.
     private func setModeAndStartWriting(
-        _ file: OpaquePointer, mode: UInt32, _ contents: [UInt8], window: Int, path: String,
-        target: String, _ operation: Operation
-    ) async throws -> Int {
+        _ file: OpaquePointer, mode: UInt32, _ contents: [UInt8], window: Int, sync: Bool,
+        path: String, target: String, _ operation: Operation
+    ) async throws -> (Int, synced: Int32?) {
         var attributes = LIBSSH2_SFTP_ATTRIBUTES()
         attributes.flags = UInt(LIBSSH2_SFTP_ATTR_PERMISSIONS)
         attributes.permissions = UInt(mode)
         var modeFailure: SSHError?
         var written = 0
-        let whole = try await performEach(operation, count: contents.isEmpty ? 1 : 2) { index in
-            if index == 0 {
+        var synced: Int32?
+        enum Request { case mode, write, sync }
+        let requests: [Request] = [.mode] + (contents.isEmpty ? [] : [.write])
+            + (sync ? [.sync] : [])
+        let whole = try await performEach(operation, count: requests.count) { index in
+            switch requests[index] {
+            case .mode:
                 let rc = libssh2_sftp_fstat_ex(file, &attributes, 1)
                 if rc == LIBSSH2_ERROR_EAGAIN { return .waiting }
                 if rc == 0 { return .finished }
                 modeFailure = sftpFailure(doing: "setting the mode of", path)
                 return sftpStatus() == nil ? .broken : .finished
+            case .sync:
+                let rc = libssh2_sftp_fsync(file)
+                if rc == LIBSSH2_ERROR_EAGAIN { return .waiting }
+                synced = rc
+                return rc == 0 || sftpStatus() != nil ? .finished : .broken
+            case .write:
+                break
             }
             let count = contents.withUnsafeBufferPointer { bytes in
                 bytes.withMemoryRebound(to: CChar.self) {
@@ -202,7 +227,7 @@ extension Connection {
         if written < 0 {
             throw await writeFailure(path: path, target: target, sent: 0, total: contents.count)
         }
-        return written
+        return (written, synced)
     }
 
     /// Keeps many write requests in flight: libssh2 splits a large buffer into packets and

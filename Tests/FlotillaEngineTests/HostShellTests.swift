@@ -12,7 +12,11 @@ import Testing
     /// A `run` script's bash is the step's job itself, so its `$PPID` is the shell that
     /// started the job: the same for every step when they share the host's shell.
     @Test func everyStepOfAHostRunsInTheSameShellWithItsOwnStatusAndStreams() async throws {
-        try await SandboxRun.with(prefix: "hs-", count: 2) { sandbox in
+        // A UTF-8 locale, as most servers have: bash then counts characters, not bytes,
+        // unless told otherwise.
+        try await SandboxRun.with(
+            prefix: "hs-", count: 2, serverConfig: "SetEnv LANG=C.UTF-8 LC_ALL=C.UTF-8"
+        ) { sandbox in
             let sink = EventLog()
             let outcome = try await sandbox.run("""
                 name: shared shell
@@ -29,6 +33,11 @@ import Testing
                       - name: fails softly
                         run: exit 3
                         ignore_errors: true
+                      # Programs are sent with their length in bytes: text of several
+                      # bytes per character must not put the shell out of step.
+                      - name: wide text
+                        run: echo "größe ✓ 日本 $GREETING"
+                        env: { GREETING: "héllo wörld" }
                   - name: two
                     steps:
                       - name: last
@@ -43,10 +52,62 @@ import Testing
                 #expect(lines.contains("after cat"))
                 #expect(lines.contains("partial") && lines.contains("err-partial"), "\(lines)")
                 #expect(lines.contains("oops"))
+                #expect(lines.contains("größe ✓ 日本 héllo wörld"), "\(lines)")
                 #expect(!lines.contains { $0.contains("@@FL-") }, "\(lines)")
             }
             let steps = try #require(outcome.record?.hosts[0].stages[0].steps)
-            #expect(steps.map(\.exitStatus) == ["exited(0)", "exited(0)", "exited(0)", "exited(3)"])
+            #expect(steps.map(\.exitStatus)
+                == ["exited(0)", "exited(0)", "exited(0)", "exited(3)", "exited(0)"])
+        }
+    }
+
+    /// A host whose bash cannot read a program by its length (`read -N`, bash 4.1 and later)
+    /// still runs every step, each on a session of its own. The stand-in `bash` first on
+    /// PATH refuses `-N` as such a bash would and passes everything else to the real one.
+    @Test func aBashWithoutReadNRunsEveryStepOnSessionsOfItsOwn() async throws {
+        let bin = FileManager.default.temporaryDirectory
+            .appendingPathComponent("flotilla-old-bash-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(
+            atPath: bin, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: bin) }
+        let standIn = """
+            #!/bin/bash
+            if [ "$1" = -c ]; then
+                case $2 in *"read -r -N"*) set -- -c "${2//read -r -N/read -r -Z}" ;; esac
+            fi
+            exec /bin/bash "$@"
+
+            """
+        FileManager.default.createFile(
+            atPath: bin + "/bash", contents: Data(standIn.utf8),
+            attributes: [.posixPermissions: 0o755])
+        try await SandboxRun.with(
+            prefix: "hb-", count: 1, serverConfig: "SetEnv PATH=\(bin):/usr/bin:/bin"
+        ) { sandbox in
+            let sink = EventLog()
+            let outcome = try await sandbox.run("""
+                name: old bash
+                hosts: all
+                stages:
+                  - name: one
+                    steps:
+                      - run: echo "first $PATH"; echo "parent $PPID"
+                      - run: echo second; exit 4
+                        ignore_errors: true
+                      - run: echo "parent $PPID"
+                """, sink: sink)
+            #expect(outcome.exitCode == 0)
+            let lines = sink.output(of: "hb-1")
+            #expect(lines.count == 4 && lines[0] == "first \(bin):/usr/bin:/bin"
+                && lines[2] == "second", "\(lines)")
+            // Each step had a bash of its own, under a session of its own.
+            let parents = lines.filter { $0.hasPrefix("parent ") }
+            #expect(parents.count == 2 && parents[0] != parents[1], "\(lines)")
+            let steps = try #require(outcome.record?.hosts[0].stages[0].steps)
+            #expect(steps.map(\.exitStatus) == ["exited(0)", "exited(4)", "exited(0)"])
+            #expect(!FileManager.default.fileExists(
+                atPath: sandbox.home("hb-1") + "/.flotilla/lock"))
         }
     }
 
@@ -63,7 +124,7 @@ import Testing
                   - name: one
                     steps:
                       - name: clean
-                        run: echo "vars:${i+i}${m+m}${p+p}${j+j}${r+r}${w+w}."
+                        run: echo "vars:${i+i}${m+m}${n+n}${p+p}${j+j}${r+r}${w+w}."
                       - name: own pid
                         run: echo "pid $$ $BASHPID"
                       - name: in a function

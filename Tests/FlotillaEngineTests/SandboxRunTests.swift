@@ -15,10 +15,13 @@ struct SandboxRun {
 
     /// `prefix` names the hosts, and so their Unix users, which fleets with the same names
     /// share: each test uses its own, and starts from a home without earlier runs' files.
+    /// `serverConfig`: more sshd settings for every host of the fleet.
     static func with(
-        prefix: String, count: Int, _ body: (SandboxRun) async throws -> Void
+        prefix: String, count: Int, serverConfig: String = "",
+        _ body: (SandboxRun) async throws -> Void
     ) async throws {
-        let options = try SandboxOptions.temporary(count: count, namePrefix: prefix)
+        var options = try SandboxOptions.temporary(count: count, namePrefix: prefix)
+        options.extraServerConfig = serverConfig
         try await SandboxFleet.withFleet(options) { fleet in
             for host in fleet.hosts { emptyHome(host.home) }
             let inventory = try Inventory.load(files: [fleet.inventoryPath], sshConfig: nil)
