@@ -138,15 +138,14 @@ extension Connection {
                 file, mode: mode, contents, window: window, sync: syncAlong, path: temporary,
                 target: target, operation)
             // A sync that went out ahead of bytes still to be written covers none of them.
-            var syncResult = sent == contents.count ? synced : nil
+            var sync = sent == contents.count ? synced : .notSent
             try await write(contents, from: sent, window: window, to: file, path: temporary,
                             target: target, operation, progress: progress)
-            if syncResult == nil {
-                syncResult = try await perform(operation) { libssh2_sftp_fsync(file) }
+            if case .notSent = sync {
+                let rc = try await perform(operation) { libssh2_sftp_fsync(file) }
+                sync = syncFailed(rc) ? .failed(sftpFailure(doing: "syncing", temporary)) : .done
             }
-            if syncResult != 0, sftpStatus() != LIBSSH2_FX_OP_UNSUPPORTED {
-                throw sftpFailure(doing: "syncing", temporary)
-            }
+            if case .failed(let failure) = sync { throw failure }
         } catch let error as SSHError {
             await sftpClose(file)
             await removeQuietly(temporary)
@@ -181,19 +180,32 @@ extension Connection {
     /// The most libssh2 puts in one write request (its MAX_SFTP_OUTGOING_SIZE).
     static let oneWrite = 30_000
 
+    /// What became of a sync.
+    private enum Sync {
+        case notSent
+        case done
+        case failed(SSHError)
+    }
+
+    /// Whether an fsync's result `rc` is a failure, read at once: the status of a later
+    /// request replaces the one it left. A server without the fsync extension is no failure.
+    private func syncFailed(_ rc: Int32) -> Bool {
+        rc != 0 && sftpStatus() != LIBSSH2_FX_OP_UNSUPPORTED
+    }
+
     /// Sets the mode exactly (the server's umask may have narrowed it) while the first
     /// writes are on their way, and with `sync` syncs behind them; returns how many bytes
-    /// the server has acknowledged, and the sync's result when it was asked for.
+    /// the server has acknowledged, and what became of the sync.
     private func setModeAndStartWriting(
         _ file: OpaquePointer, mode: UInt32, _ contents: [UInt8], window: Int, sync: Bool,
         path: String, target: String, _ operation: Operation
-    ) async throws -> (Int, synced: Int32?) {
+    ) async throws -> (Int, synced: Sync) {
         var attributes = LIBSSH2_SFTP_ATTRIBUTES()
         attributes.flags = UInt(LIBSSH2_SFTP_ATTR_PERMISSIONS)
         attributes.permissions = UInt(mode)
         var modeFailure: SSHError?
         var written = 0
-        var synced: Int32?
+        var synced = Sync.notSent
         enum Request { case mode, write, sync }
         let requests: [Request] = [.mode] + (contents.isEmpty ? [] : [.write])
             + (sync ? [.sync] : [])
@@ -208,7 +220,7 @@ extension Connection {
             case .sync:
                 let rc = libssh2_sftp_fsync(file)
                 if rc == LIBSSH2_ERROR_EAGAIN { return .waiting }
-                synced = rc
+                synced = syncFailed(rc) ? .failed(sftpFailure(doing: "syncing", path)) : .done
                 return rc == 0 || sftpStatus() != nil ? .finished : .broken
             case .write:
                 break
