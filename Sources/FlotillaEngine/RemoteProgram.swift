@@ -77,13 +77,11 @@ struct RemoteProgram: Sendable {
         let lines = [
             "m=\(Self.quote(tag))",
             "i=\(Self.quote(inner()))",
-            "set -m",
+        ] + launch(
             // The job sees none of the shell's own variables, like a bash of its own.
-            "( set +m; exec </dev/null; unset n p m j r w; eval \"unset i; $i\" ) &",
-            "j=$!",
+            "( set +m; exec </dev/null; unset n p m j r w; eval \"unset i; $i\" )"
+        ) + [
             "unset i",
-        ] + watchdog() + [
-            "set +m",
             "printf '%s pgid %s\\n' \"$m\" \"$j\" >&2",
             "wait \"$j\" 2>/dev/null; r=$?",
         ] + (timeout == nil ? [] : ["{ kill -KILL -- -$w; wait \"$w\"; } 2>/dev/null"]) + [
@@ -100,16 +98,20 @@ struct RemoteProgram: Sendable {
     /// byte, which need not be a newline).
     var endLine: [UInt8] { Array("\(tag) end\n".utf8) }
 
-    /// The remote watchdog that ends the job (`$j`) after `timeout`; its pid in `$w`.
-    private func watchdog() -> [String] {
-        guard let timeout else { return [] }
-        let seconds = max(1, Int((timeout.components.seconds)))
-        return [
-            "( sleep \(seconds); printf '%s timeout\\n' \"$m\" >&2;"
+    /// Starts `job` in a process group of its own, its group in `$j`, and with a timeout the
+    /// watchdog that ends it, its pid in `$w`. Job control is on only while they start, and
+    /// the shell's own stderr goes nowhere meanwhile: a job that ends before `set +m` would
+    /// otherwise have bash print "[1]+ Exit 4 ( … )" among the step's output. The job and
+    /// the watchdog keep the real stderr (through descriptor 3).
+    private func launch(_ job: String) -> [String] {
+        var block = "{ set -m; \(job) 2>&3 3>&- & j=$!; "
+        if let timeout {
+            let seconds = max(1, Int((timeout.components.seconds)))
+            block += "( sleep \(seconds); printf '%s timeout\\n' \"$m\" >&2;"
                 + " kill -TERM -- -$j 2>/dev/null; sleep 3; kill -KILL -- -$j 2>/dev/null"
-                + " ) </dev/null >/dev/null &",
-            "w=$!",
-        ]
+                + " ) </dev/null >/dev/null 2>&3 3>&- & w=$!; "
+        }
+        return ["exec 3>&2", block + "set +m; } 2>/dev/null", "exec 3>&-"]
     }
 
     /// Runs as the login user: starts the job, reports its process group, waits, reports.
@@ -126,15 +128,9 @@ struct RemoteProgram: Sendable {
                 ? "sudo -n -H -- bash -c \(reader)"
                 : "sudo -S -p '' -H -- bash -c \(reader)"
         }
-        var lines = [
-            "m=\(Self.quote(tag))",
-            "set -m",
-            "\(launch) 0<&0 &",
-            "j=$!",
-        ]
-        lines += watchdog()
+        var lines = ["m=\(Self.quote(tag))"]
+        lines += self.launch("\(launch) 0<&0")
         lines += [
-            "set +m",
             "printf '%s pgid %s\\n' \"$m\" \"$j\" >&2",
             "wait \"$j\" 2>/dev/null; r=$?",
         ]

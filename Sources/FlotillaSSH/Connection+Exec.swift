@@ -263,6 +263,10 @@ extension Connection {
                     } else if count == Int(LIBSSH2_ERROR_EAGAIN) {
                         break
                     } else {
+                        // The turn to send may still be this call's from an earlier wait;
+                        // kept, it would leave every other operation of the session waiting
+                        // for a packet this one will never finish.
+                        finishedCall(operation)
                         throw .failed(failure(.channel, "reading the command's output failed"))
                     }
                 }

@@ -96,6 +96,11 @@ import Testing
                       - run: echo second; exit 4
                         ignore_errors: true
                       - run: echo "parent $PPID"
+                      # Jobs that end at once: bash must not report them ("[1]+ Exit 5").
+                      - { run: exit 5, ignore_errors: true }
+                      - { run: exit 5, ignore_errors: true }
+                      - { run: exit 5, ignore_errors: true }
+                      - { run: exit 5, ignore_errors: true }
                 """, sink: sink)
             #expect(outcome.exitCode == 0)
             let lines = sink.output(of: "hb-1")
@@ -105,7 +110,8 @@ import Testing
             let parents = lines.filter { $0.hasPrefix("parent ") }
             #expect(parents.count == 2 && parents[0] != parents[1], "\(lines)")
             let steps = try #require(outcome.record?.hosts[0].stages[0].steps)
-            #expect(steps.map(\.exitStatus) == ["exited(0)", "exited(4)", "exited(0)"])
+            #expect(steps.map(\.exitStatus)
+                == ["exited(0)", "exited(4)", "exited(0)"] + Array(repeating: "exited(5)", count: 4))
             #expect(!FileManager.default.fileExists(
                 atPath: sandbox.home("hb-1") + "/.flotilla/lock"))
         }
