@@ -13,10 +13,11 @@ struct HostLock: Sendable {
     var since: Date
 
     /// Takes the lock, and makes the run's private temp folder when `tempFolder` is given,
-    /// in one program. Prints the home folder on the first line, then `locked`, or `busy`
-    /// and what the holder wrote.
+    /// in one program. Prints the home folder on the first line, the pid of the shell that
+    /// runs it on the second (`$$` is the parent's in a job), then `locked`, or `busy` and
+    /// what the holder wrote.
     func acquireProgram(tempFolder: String?, lock: Bool) -> String {
-        var lines = ["printf '%s\\n' \"$HOME\""]
+        var lines = ["printf '%s\\n%s\\n' \"$HOME\" \"$$\""]
         var folders = ["\"$HOME/.flotilla\""]
         if let tempFolder {
             folders += ["\"$HOME/.flotilla/tmp\"", RemoteProgram.remotePath(tempFolder)]

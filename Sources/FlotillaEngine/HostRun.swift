@@ -20,6 +20,8 @@ actor HostRun {
     /// The host's shell, when the connection has one: programs of the login user run in it.
     var shell: HostShell?
     var home = ""
+    /// The pid of the host's shell, also its session: what a step started there belongs to.
+    var shellProcess: Int?
     let lock: HostLock
     private var stageRecords: [RunRecord.StageRecord] = []
     private var summary: HostSummary
@@ -114,11 +116,12 @@ actor HostRun {
                 return false
             }
             home = first
+            if shell != nil, lines.count > 1 { shellProcess = Int(lines[1]) }
             if context.takesLock {
-                if lines.count > 1, lines[1] == "locked" {
+                if lines.count > 2, lines[2] == "locked" {
                     hub.note(name, "lock taken: \(HostLock.path)")
                 } else {
-                    let owner = lines.dropFirst(2).joined(separator: "\n")
+                    let owner = lines.dropFirst(3).joined(separator: "\n")
                     fail(.stepFailed, HostLock.busyMessage(host: name, ownerFile: owner))
                     return false
                 }
@@ -295,7 +298,11 @@ actor HostRun {
     /// Ends the step still running on the host (interrupt): TERM to its process group, KILL
     /// after a short wait. Runs in a task the interrupt does not cancel.
     func terminateRunning() async {
-        guard let running = groups.take(), let connection else { return }
+        guard let connection else { return }
+        guard let running = groups.take() else {
+            await terminateUnannounced(on: connection)
+            return
+        }
         var program = RemoteProgram(payload: """
             kill -TERM -- -\(running.group) 2>/dev/null || exit 0
             for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
@@ -317,6 +324,37 @@ actor HostRun {
                 hub.note(
                     name, "interrupted: could not confirm the end of process group"
                         + " \(running.group): \(error)")
+            }
+        }.value
+    }
+
+    /// A step interrupted before its process group reached Flotilla (it had just started)
+    /// still runs in a group of the host shell's session: every group of that session but
+    /// the shell's own is ended, TERM first, KILL a second later. /proc says which
+    /// processes are in the session; fields 3 and 4 after the name are group and session.
+    private func terminateUnannounced(on connection: any HostConnection) async {
+        guard let shellProcess else { return }
+        let program = RemoteProgram(payload: """
+            s=\(shellProcess)
+            for sig in TERM KILL; do
+              for d in /proc/[0-9]*; do
+                read -r t < "$d/stat" 2>/dev/null || continue
+                set -- ${t##*) }
+                [ "$4" = "$s" ] && [ "$3" != "$s" ] && kill -$sig -- "-$3" 2>/dev/null
+              done
+              [ $sig = TERM ] && sleep 1
+            done
+            exit 0
+            """)
+        let name = self.name
+        let hub = self.hub
+        await Task {
+            do {
+                _ = try await RemoteRun.run(
+                    program, on: connection, capture: true, channelTimeout: .seconds(6))
+                hub.note(name, "interrupted: the host shell's jobs were terminated")
+            } catch {
+                hub.note(name, "interrupted: could not end the host shell's jobs: \(error)")
             }
         }.value
     }
