@@ -313,19 +313,10 @@ actor HostRun {
             exit 0
             """)
         if running.become { program.privilege = .sudo(password: context.becomePassword) }
-        let name = self.name
-        let hub = self.hub
-        await Task {
-            do {
-                _ = try await RemoteRun.run(
-                    program, on: connection, capture: true, channelTimeout: .seconds(6))
-                hub.note(name, "interrupted: remote process group \(running.group) terminated")
-            } catch {
-                hub.note(
-                    name, "interrupted: could not confirm the end of process group"
-                        + " \(running.group): \(error)")
-            }
-        }.value
+        await end(
+            program, on: connection,
+            done: "remote process group \(running.group) terminated",
+            failed: "could not confirm the end of process group \(running.group)")
     }
 
     /// A step interrupted before its process group reached Flotilla (it had just started)
@@ -346,15 +337,26 @@ actor HostRun {
             done
             exit 0
             """)
+        await end(
+            program, on: connection, done: "the host shell's jobs were terminated",
+            failed: "could not end the host shell's jobs")
+    }
+
+    /// Runs a program that ends what an interrupt left running, in a task the interrupt
+    /// does not cancel, and notes in the host's log how it went.
+    private func end(
+        _ program: RemoteProgram, on connection: any HostConnection, done: String,
+        failed: String
+    ) async {
         let name = self.name
         let hub = self.hub
         await Task {
             do {
                 _ = try await RemoteRun.run(
                     program, on: connection, capture: true, channelTimeout: .seconds(6))
-                hub.note(name, "interrupted: the host shell's jobs were terminated")
+                hub.note(name, "interrupted: " + done)
             } catch {
-                hub.note(name, "interrupted: could not end the host shell's jobs: \(error)")
+                hub.note(name, "interrupted: \(failed): \(error)")
             }
         }.value
     }

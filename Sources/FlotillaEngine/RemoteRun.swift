@@ -98,7 +98,7 @@ private struct ParseState: Sendable {
         marker = tag + [32]
         self.capture = capture
         out = LineSplitter(redactor: redactor)
-        err = LineSplitter(redactor: redactor.protecting(tag + [32]))
+        err = LineSplitter(redactor: redactor.protecting(marker))
     }
 
     mutating func feed(_ chunk: OutputChunk) -> [Event] {

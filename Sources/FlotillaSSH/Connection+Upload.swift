@@ -143,7 +143,7 @@ extension Connection {
                             target: target, operation, progress: progress)
             if case .notSent = sync {
                 let rc = try await perform(operation) { libssh2_sftp_fsync(file) }
-                sync = syncFailed(rc) ? .failed(sftpFailure(doing: "syncing", temporary)) : .done
+                sync = syncOutcome(rc, path: temporary)
             }
             if case .failed(let failure) = sync { throw failure }
         } catch let error as SSHError {
@@ -187,10 +187,11 @@ extension Connection {
         case failed(SSHError)
     }
 
-    /// Whether an fsync's result `rc` is a failure, read at once: the status of a later
-    /// request replaces the one it left. A server without the fsync extension is no failure.
-    private func syncFailed(_ rc: Int32) -> Bool {
-        rc != 0 && sftpStatus() != LIBSSH2_FX_OP_UNSUPPORTED
+    /// What an fsync's result `rc` means, read at once: the status of a later request
+    /// replaces the one it left. A server without the fsync extension is no failure.
+    private func syncOutcome(_ rc: Int32, path: String) -> Sync {
+        guard rc != 0, sftpStatus() != LIBSSH2_FX_OP_UNSUPPORTED else { return .done }
+        return .failed(sftpFailure(doing: "syncing", path))
     }
 
     /// Sets the mode exactly (the server's umask may have narrowed it) while the first
@@ -220,7 +221,7 @@ extension Connection {
             case .sync:
                 let rc = libssh2_sftp_fsync(file)
                 if rc == LIBSSH2_ERROR_EAGAIN { return .waiting }
-                synced = syncFailed(rc) ? .failed(sftpFailure(doing: "syncing", path)) : .done
+                synced = syncOutcome(rc, path: path)
                 return rc == 0 || sftpStatus() != nil ? .finished : .broken
             case .write:
                 break
